@@ -1,0 +1,54 @@
+package embed
+
+import (
+	"context"
+	"errors"
+)
+
+// Kind says whether a text is a search query or a passage to be indexed.
+// Some models (BGE, E5) prefix them differently.
+type Kind int
+
+const (
+	// Passage is text that is indexed.
+	Passage Kind = iota
+	// Query is a search query.
+	Query
+)
+
+func (k Kind) String() string {
+	if k == Query {
+		return "query"
+	}
+	return "passage"
+}
+
+// Info describes an embedding model.
+type Info struct {
+	// ID names the model (e.g. "use-lite", "bge-small-en-v1.5").
+	ID string `json:"id"`
+	// Dims is the output vector length.
+	Dims int `json:"dims"`
+	// MaxTokens is the longest input the model sees; longer input is truncated.
+	MaxTokens int `json:"max_tokens"`
+	// Normalized reports whether vectors come out L2-normalised.
+	Normalized bool `json:"normalized"`
+	// QueryPrefix and PassagePrefix are prepended to inputs of each kind.
+	QueryPrefix   string `json:"query_prefix,omitempty"`
+	PassagePrefix string `json:"passage_prefix,omitempty"`
+}
+
+// Embedder embeds batches of texts. Implementations are safe for concurrent
+// use; Embed returns one vector per input, in order, each Info().Dims long.
+type Embedder interface {
+	Info() Info
+	Embed(ctx context.Context, kind Kind, texts []string) ([][]float32, error)
+}
+
+// Sentinel errors.
+var (
+	// ErrModelNotFound: no installed or configured model has that name.
+	ErrModelNotFound = errors.New("embed: model not found")
+	// ErrBadModel: model files are missing, corrupt or inconsistent.
+	ErrBadModel = errors.New("embed: bad model files")
+)
