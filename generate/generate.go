@@ -1,0 +1,77 @@
+package generate
+
+import (
+	"context"
+	"errors"
+)
+
+// Message is one chat turn.
+type Message struct {
+	Role    string `json:"role"` // "system", "user" or "assistant"
+	Content string `json:"content"`
+}
+
+// Request is one generation request. Either Messages (rendered with the
+// model's chat template) or Prompt (used verbatim) is set.
+type Request struct {
+	Messages  []Message `json:"messages,omitempty"`
+	Prompt    string    `json:"prompt,omitempty"`
+	MaxTokens int       `json:"max_tokens,omitempty"` // 0 = backend default
+	// Temperature 0 means greedy decoding.
+	Temperature float64  `json:"temperature"`
+	TopP        float64  `json:"top_p,omitempty"`
+	TopK        int      `json:"top_k,omitempty"`
+	Seed        *uint32  `json:"seed,omitempty"`
+	Stop        []string `json:"stop,omitempty"`
+}
+
+// Event kinds sent to the stream callback.
+const (
+	EventToken = "token"
+	EventDone  = "done"
+)
+
+// Event is one streamed piece of a generation: token deltas, then exactly
+// one done event carrying usage and the finish reason.
+type Event struct {
+	Type         string `json:"type"`
+	Delta        string `json:"delta,omitempty"`
+	Usage        *Usage `json:"usage,omitempty"`
+	FinishReason string `json:"finish_reason,omitempty"` // "stop", "length", "cancelled"
+}
+
+// Usage counts tokens.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// Info describes a generator.
+type Info struct {
+	ID          string `json:"id"`
+	Backend     string `json:"backend"` // "llama.cpp", "openai", "extractive"
+	ContextSize int    `json:"context_size"`
+}
+
+// Generator streams a completion through emit. A non-nil error from emit
+// stops generation and is returned. Generate honours ctx cancellation
+// promptly. Implementations are safe for concurrent use.
+type Generator interface {
+	Info() Info
+	Generate(ctx context.Context, req Request, emit func(Event) error) error
+}
+
+// TokenCounter is an optional capability: a generator that can count tokens
+// with its own tokenizer, used for context packing.
+type TokenCounter interface {
+	CountTokens(text string) (int, error)
+}
+
+// Sentinel errors.
+var (
+	ErrBadModel    = errors.New("generate: bad model")
+	ErrUnavailable = errors.New("generate: backend unavailable")
+	ErrContextFull = errors.New("generate: prompt longer than the context")
+	ErrOverloaded  = errors.New("generate: queue full")
+	ErrUpstream    = errors.New("generate: upstream error")
+)
