@@ -1,0 +1,215 @@
+package generate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ragd/ragd/data"
+)
+
+// Defaults for AnswerOptions.
+const (
+	// DefaultMaxTokens is the answer length reserved and requested when
+	// AnswerOptions.MaxTokens is 0.
+	DefaultMaxTokens = 512
+	// DefaultContextBudget is used when neither AnswerOptions.ContextBudget
+	// nor the generator's Info().ContextSize is set.
+	DefaultContextBudget = 4096
+)
+
+// AnswerEvent kinds.
+const (
+	AnswerRetrieval = "retrieval"
+	AnswerToken     = "token"
+	AnswerDone      = "done"
+	AnswerError     = "error"
+)
+
+// PassageAnswerer is an optional Generator capability: a generator that
+// answers from the passages themselves rather than from a rendered prompt
+// (the extractive generator). Answer calls AnswerPassages instead of
+// Generate when the generator has it; req carries the sampling options and
+// the packed Messages, for reference. The emit contract is Generate's.
+type PassageAnswerer interface {
+	AnswerPassages(ctx context.Context, question string, passages []Passage, req Request, emit func(Event) error) error
+}
+
+// AnswerOptions configures Answer. Zero values take the documented defaults.
+type AnswerOptions struct {
+	// SystemPrompt replaces DefaultSystemPrompt when not empty.
+	SystemPrompt string
+	// MaxTokens bounds the answer and is reserved in the context (0 = DefaultMaxTokens).
+	MaxTokens int
+	// Temperature 0 is greedy decoding.
+	Temperature float64
+	TopP        float64
+	TopK        int
+	Seed        *uint32
+	Stop        []string
+	// ContextBudget is the token budget for prompt plus answer
+	// (0 = the generator's Info().ContextSize, else DefaultContextBudget).
+	ContextBudget int
+	// Template, when set, renders the chat into Request.Prompt (with its
+	// Stop texts added) instead of sending Request.Messages. Leave it zero
+	// for generators that apply their own chat template.
+	Template Template
+}
+
+// AnswerEvent is one streamed piece of an answer. Type says which fields are set:
+// "retrieval" (Passages: the passages in the prompt, numbered as cited),
+// "token" (Delta), "done" (Citations, Usage, FinishReason, Dropped) and
+// "error" (Error).
+type AnswerEvent struct {
+	Type         string           `json:"type"`
+	Passages     []Passage        `json:"passages,omitempty"`
+	Delta        string           `json:"delta,omitempty"`
+	Citations    []Citation       `json:"citations,omitempty"`
+	Usage        *Usage           `json:"usage,omitempty"`
+	FinishReason string           `json:"finish_reason,omitempty"`
+	Dropped      []DroppedPassage `json:"dropped,omitempty"`
+	Error        string           `json:"error,omitempty"`
+}
+
+// AnswerResult is a completed RAG answer (a type cannot share the name of
+// the Answer function).
+type AnswerResult struct {
+	Text         string           `json:"text"`
+	Citations    []Citation       `json:"citations"`
+	Usage        Usage            `json:"usage"`
+	FinishReason string           `json:"finish_reason"`
+	Generator    Info             `json:"generator"`
+	Passages     []Passage        `json:"passages"`
+	Dropped      []DroppedPassage `json:"dropped,omitempty"`
+}
+
+// errEmit marks errors returned by the caller's emit so they are passed
+// through without an "error" event.
+type errEmit struct{ err error }
+
+func (e errEmit) Error() string { return e.err.Error() }
+func (e errEmit) Unwrap() error { return e.err }
+
+// Answer runs retrieval-augmented generation over hits (best first): it
+// packs the passages into the context budget, streams a "retrieval" event,
+// the generated "token" events and a final "done" event with the citations
+// parsed from the text, and returns the whole answer. emit may be nil. A
+// non-nil error from emit stops generation and is returned as is; a
+// generation failure is reported as an "error" event and returned. A
+// generator without usage reporting gets estimated counts.
+func Answer(ctx context.Context, g Generator, question string, hits []data.Hit, opts AnswerOptions, emit func(AnswerEvent) error) (*AnswerResult, error) {
+	if g == nil {
+		return nil, fmt.Errorf("generate: answer: %w: no generator", ErrUnavailable)
+	}
+	question = strings.TrimSpace(question)
+	if question == "" {
+		return nil, fmt.Errorf("generate: answer: %w: empty question", data.ErrInvalid)
+	}
+	if opts.MaxTokens < 0 || opts.ContextBudget < 0 {
+		return nil, fmt.Errorf("generate: answer: %w: negative max tokens or context budget", data.ErrInvalid)
+	}
+	if emit == nil {
+		emit = func(AnswerEvent) error { return nil }
+	}
+	info := g.Info()
+	system := opts.SystemPrompt
+	if strings.TrimSpace(system) == "" {
+		system = DefaultSystemPrompt
+	}
+	maxTokens := opts.MaxTokens
+	if maxTokens == 0 {
+		maxTokens = DefaultMaxTokens
+	}
+	budget := opts.ContextBudget
+	if budget == 0 {
+		budget = info.ContextSize
+	}
+	if budget <= 0 {
+		budget = DefaultContextBudget
+	}
+	counter, _ := g.(TokenCounter)
+	packed, err := Pack(PassagesFromHits(hits), PackOptions{
+		SystemPrompt: system, Question: question, Budget: budget, MaxTokens: maxTokens,
+		Counter: counter, Template: opts.Template,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("generate: answer: %w", err)
+	}
+	if err := emit(AnswerEvent{Type: AnswerRetrieval, Passages: packed.Passages}); err != nil {
+		return nil, err
+	}
+
+	req := Request{
+		Messages: packed.Messages, MaxTokens: maxTokens, Temperature: opts.Temperature,
+		TopP: opts.TopP, TopK: opts.TopK, Seed: opts.Seed, Stop: opts.Stop,
+	}
+	if !opts.Template.IsZero() {
+		req.Prompt = opts.Template.Render(packed.Messages, true)
+		req.Messages = nil
+		req.Stop = append(append([]string(nil), opts.Stop...), opts.Template.Stop...)
+	}
+
+	var text strings.Builder
+	var done *Event
+	onEvent := func(ev Event) error {
+		switch ev.Type {
+		case EventToken:
+			if ev.Delta == "" {
+				return nil
+			}
+			text.WriteString(ev.Delta)
+			if err := emit(AnswerEvent{Type: AnswerToken, Delta: ev.Delta}); err != nil {
+				return errEmit{err}
+			}
+		case EventDone:
+			e := ev
+			done = &e
+		}
+		return nil
+	}
+	if pa, ok := g.(PassageAnswerer); ok {
+		err = pa.AnswerPassages(ctx, question, packed.Passages, req, onEvent)
+	} else {
+		err = g.Generate(ctx, req, onEvent)
+	}
+	if err != nil {
+		var ee errEmit
+		if errors.As(err, &ee) {
+			return nil, ee.err
+		}
+		err = fmt.Errorf("generate: answer with %s: %w", info.Backend, err)
+		if eerr := emit(AnswerEvent{Type: AnswerError, Error: err.Error()}); eerr != nil {
+			return nil, errors.Join(err, eerr)
+		}
+		return nil, err
+	}
+
+	ans := &AnswerResult{
+		Text:      text.String(),
+		Generator: info,
+		Passages:  packed.Passages,
+		Dropped:   packed.Dropped,
+	}
+	ans.Citations = MapCitations(ParseCitations(ans.Text), packed.Passages)
+	if ans.Citations == nil {
+		ans.Citations = []Citation{}
+	}
+	ans.FinishReason = "stop"
+	if done != nil && done.FinishReason != "" {
+		ans.FinishReason = done.FinishReason
+	}
+	if done != nil && done.Usage != nil {
+		ans.Usage = *done.Usage
+	} else {
+		ans.Usage = Usage{PromptTokens: packed.PromptTokens, CompletionTokens: EstimateTokens(ans.Text)}
+	}
+	u := ans.Usage
+	if err := emit(AnswerEvent{
+		Type: AnswerDone, Citations: ans.Citations, Usage: &u,
+		FinishReason: ans.FinishReason, Dropped: packed.Dropped,
+	}); err != nil {
+		return nil, err
+	}
+	return ans, nil
+}

@@ -1,0 +1,20 @@
+// Package generate is ragd's generation layer: the Generator contract that
+// the API and the CLI consume, the prompts and chat templates that turn
+// retrieved passages into model input, context packing to a token budget,
+// citation parsing, and the RAG orchestration in Answer.
+//
+// Implementations live in sub-packages: generate/llama (llama.cpp over GGUF
+// files), generate/openai (any OpenAI-compatible server: Ollama, vLLM,
+// llama.cpp server, TGI, Workers AI, OpenAI) and generate/extractive (the
+// default when no model is configured: an answer assembled from retrieved
+// sentences).
+//
+// Optional capabilities are discovered by type assertion, as database/sql
+// does: a Generator that is also a TokenCounter counts tokens for context
+// packing with its own tokenizer; one that is also a PassageAnswerer receives
+// the packed passages directly instead of a rendered prompt.
+//
+// The package also holds the wire types of the OpenAI-compatible server
+// endpoints (POST /v1/chat/completions and POST /v1/embeddings) and adapters
+// between them and Request/Event. It contains no HTTP server code.
+package generate
