@@ -1,0 +1,169 @@
+package generate
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/ragd/ragd/data"
+)
+
+// Wire types of the OpenAI-compatible embeddings endpoint that ragd serves
+// (POST /v1/embeddings). The API layer decodes an EmbeddingsRequest, calls
+// Validate, embeds Input with its Embedder, and replies with
+// NewEmbeddingsResponse.
+
+// MaxEmbeddingInputs bounds the number of texts in one embeddings request.
+const MaxEmbeddingInputs = 2048
+
+// EmbeddingInput is the "input" field: a string or an array of strings.
+// Token-id arrays are rejected with data.ErrUnsupported.
+type EmbeddingInput []string
+
+// UnmarshalJSON accepts "text" or ["a", "b"].
+func (in *EmbeddingInput) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var one string
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*in = EmbeddingInput{one}
+		return nil
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("%w: input must be a string or an array of strings", data.ErrInvalid)
+	}
+	out := make(EmbeddingInput, len(raw))
+	for i, r := range raw {
+		if err := json.Unmarshal(r, &out[i]); err != nil {
+			return fmt.Errorf("%w: input[%d]: token arrays are not supported, send text", data.ErrUnsupported, i)
+		}
+	}
+	*in = out
+	return nil
+}
+
+// EmbeddingsRequest is the body of POST /v1/embeddings.
+type EmbeddingsRequest struct {
+	Input EmbeddingInput `json:"input"`
+	Model string         `json:"model"`
+	// EncodingFormat is "float" (default) or "base64" (little-endian float32s).
+	EncodingFormat string `json:"encoding_format,omitempty"`
+	// Dimensions asks for truncated vectors; ragd rejects any value other
+	// than the model's own dimensions (checked by the caller).
+	Dimensions *int   `json:"dimensions,omitempty"`
+	User       string `json:"user,omitempty"`
+}
+
+// Validate checks the request; errors wrap data.ErrInvalid.
+func (r *EmbeddingsRequest) Validate() error {
+	if len(r.Input) == 0 {
+		return fmt.Errorf("%w: input must not be empty", data.ErrInvalid)
+	}
+	if len(r.Input) > MaxEmbeddingInputs {
+		return fmt.Errorf("%w: more than %d inputs", data.ErrInvalid, MaxEmbeddingInputs)
+	}
+	for i, s := range r.Input {
+		if s == "" {
+			return fmt.Errorf("%w: input[%d] is empty", data.ErrInvalid, i)
+		}
+	}
+	switch r.EncodingFormat {
+	case "", "float", "base64":
+	default:
+		return fmt.Errorf("%w: encoding_format %q (want float or base64)", data.ErrInvalid, r.EncodingFormat)
+	}
+	if r.Dimensions != nil && *r.Dimensions <= 0 {
+		return fmt.Errorf("%w: dimensions must be positive", data.ErrInvalid)
+	}
+	return nil
+}
+
+// EmbeddingVector is one vector, written as a JSON array of floats or, when
+// Base64 is set, as a base64 string of little-endian float32s.
+type EmbeddingVector struct {
+	Values []float32
+	Base64 bool
+}
+
+// MarshalJSON writes the array or the base64 string.
+func (v EmbeddingVector) MarshalJSON() ([]byte, error) {
+	if !v.Base64 {
+		if v.Values == nil {
+			return []byte("[]"), nil
+		}
+		for _, x := range v.Values {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, fmt.Errorf("embedding contains NaN or Inf")
+			}
+		}
+		return json.Marshal(v.Values)
+	}
+	buf := make([]byte, 4*len(v.Values))
+	for i, x := range v.Values {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+	}
+	return json.Marshal(base64.StdEncoding.EncodeToString(buf))
+}
+
+// UnmarshalJSON reads either form.
+func (v *EmbeddingVector) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		raw, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(raw)%4 != 0 {
+			return fmt.Errorf("%w: embedding is not base64 float32 data", data.ErrInvalid)
+		}
+		v.Base64 = true
+		v.Values = make([]float32, len(raw)/4)
+		for i := range v.Values {
+			v.Values[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		return nil
+	}
+	v.Base64 = false
+	return json.Unmarshal(b, &v.Values)
+}
+
+// EmbeddingData is one embedding of the response.
+type EmbeddingData struct {
+	Object    string          `json:"object"`
+	Index     int             `json:"index"`
+	Embedding EmbeddingVector `json:"embedding"`
+}
+
+// EmbeddingsUsage is the usage of an embeddings response.
+type EmbeddingsUsage struct {
+	PromptTokens int `json:"prompt_tokens"`
+	TotalTokens  int `json:"total_tokens"`
+}
+
+// EmbeddingsResponse is the body of the embeddings reply.
+type EmbeddingsResponse struct {
+	Object string          `json:"object"`
+	Data   []EmbeddingData `json:"data"`
+	Model  string          `json:"model"`
+	Usage  EmbeddingsUsage `json:"usage"`
+}
+
+// NewEmbeddingsResponse builds the reply for vectors in input order.
+// encodingFormat is the request's ("" or "float", or "base64").
+func NewEmbeddingsResponse(model string, vectors [][]float32, promptTokens int, encodingFormat string) EmbeddingsResponse {
+	resp := EmbeddingsResponse{
+		Object: "list", Model: model, Data: make([]EmbeddingData, len(vectors)),
+		Usage: EmbeddingsUsage{PromptTokens: promptTokens, TotalTokens: promptTokens},
+	}
+	for i, v := range vectors {
+		resp.Data[i] = EmbeddingData{Object: "embedding", Index: i, Embedding: EmbeddingVector{Values: v, Base64: encodingFormat == "base64"}}
+	}
+	return resp
+}
