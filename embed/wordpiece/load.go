@@ -32,25 +32,33 @@ func LoadVocabTxt(path string, opts Options) (*Tokenizer, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadTokenizer, err)
 	}
 	defer f.Close()
-	vocab := make(map[string]int32)
+	var toks []string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	var n int32
 	for sc.Scan() {
-		tok := strings.TrimRight(sc.Text(), "\r")
-		if _, dup := vocab[tok]; !dup {
-			vocab[tok] = n
-		}
-		n++
+		toks = append(toks, strings.TrimRight(sc.Text(), "\r"))
 	}
 	if err := sc.Err(); err != nil {
 		return nil, errorf("%s: %v", path, err)
 	}
-	t, err := newFromVocab(vocab, opts)
+	t, err := NewFromVocab(toks, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// NewFromVocab builds a tokenizer from a vocabulary given in id order (the
+// contents of a vocab.txt) and opts (see Options for defaults). A token
+// that appears twice keeps its first id.
+func NewFromVocab(tokens []string, opts Options) (*Tokenizer, error) {
+	vocab := make(map[string]int32, len(tokens))
+	for i, tok := range tokens {
+		if _, dup := vocab[tok]; !dup {
+			vocab[tok] = int32(i)
+		}
+	}
+	return newFromVocab(vocab, opts)
 }
 
 // newFromVocab builds a tokenizer from a vocabulary and options: the BERT
