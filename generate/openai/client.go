@@ -1,0 +1,320 @@
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/generate"
+)
+
+// Defaults for Config.
+const (
+	DefaultTimeout      = 60 * time.Second
+	DefaultIdleTimeout  = 30 * time.Second
+	DefaultMaxRetries   = 2
+	DefaultRetryBackoff = 500 * time.Millisecond
+	DefaultMaxRetryWait = 30 * time.Second
+	DefaultContextSize  = 4096
+)
+
+// Config configures a Client. Zero values take the documented defaults.
+type Config struct {
+	// BaseURL is the server root, with or without a trailing "/v1":
+	// "http://localhost:11434" (Ollama), "http://localhost:8000" (vLLM),
+	// "https://api.openai.com/v1". Required.
+	BaseURL string
+	// APIKey, when set, is sent as "Authorization: Bearer <key>".
+	APIKey string
+	// Model is the model name sent with each request (some servers, such as
+	// llama.cpp server, ignore it).
+	Model string
+	// Timeout bounds the wait for the response headers (default 60s).
+	Timeout time.Duration
+	// IdleTimeout bounds the silence between stream chunks (default 30s).
+	IdleTimeout time.Duration
+	// MaxRetries is how often a request is retried before its first token
+	// (default 2; negative: never).
+	MaxRetries int
+	// RetryBackoff is the first retry's base wait, doubled on each retry and
+	// jittered (default 500ms).
+	RetryBackoff time.Duration
+	// MaxRetryWait caps one wait, Retry-After included (default 30s).
+	MaxRetryWait time.Duration
+	// ContextSize is the model's context length reported in Info, which
+	// sizes context packing (default 4096).
+	ContextSize int
+	// Headers are added to every request (e.g. an organisation header).
+	Headers map[string]string
+	// DisableStreamUsage leaves out stream_options.include_usage, for
+	// servers that reject it.
+	DisableStreamUsage bool
+	// HTTPClient sends the requests (default: a client without an overall
+	// timeout, which would cut long streams).
+	HTTPClient *http.Client
+	// Logger receives retry warnings (default: discard).
+	Logger *slog.Logger
+}
+
+// Client is a generate.Generator for an OpenAI-compatible server. It is
+// safe for concurrent use.
+type Client struct {
+	cfg     Config
+	chatURL string
+	compURL string
+	http    *http.Client
+	log     *slog.Logger
+}
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("openai: %w: base URL %q must be an http(s) URL", data.ErrInvalid, cfg.BaseURL)
+	}
+	base := strings.TrimRight(u.String(), "/")
+	if !strings.HasSuffix(base, "/v1") {
+		base += "/v1"
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	switch {
+	case cfg.MaxRetries == 0:
+		cfg.MaxRetries = DefaultMaxRetries
+	case cfg.MaxRetries < 0:
+		cfg.MaxRetries = 0
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = DefaultRetryBackoff
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = DefaultMaxRetryWait
+	}
+	if cfg.ContextSize <= 0 {
+		cfg.ContextSize = DefaultContextSize
+	}
+	c := &Client{cfg: cfg, chatURL: base + "/chat/completions", compURL: base + "/completions", http: cfg.HTTPClient, log: cfg.Logger}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Info describes the client's model.
+func (c *Client) Info() generate.Info {
+	id := c.cfg.Model
+	if id == "" {
+		id = "openai"
+	}
+	return generate.Info{ID: id, Backend: "openai", ContextSize: c.cfg.ContextSize}
+}
+
+// wireRequest is the JSON body of both endpoints.
+type wireRequest struct {
+	Model         string             `json:"model,omitempty"`
+	Messages      []generate.Message `json:"messages,omitempty"`
+	Prompt        string             `json:"prompt,omitempty"`
+	Stream        bool               `json:"stream"`
+	StreamOptions *streamOptions     `json:"stream_options,omitempty"`
+	MaxTokens     int                `json:"max_tokens,omitempty"`
+	Temperature   float64            `json:"temperature"`
+	TopP          float64            `json:"top_p,omitempty"`
+	TopK          int                `json:"top_k,omitempty"`
+	Seed          *uint32            `json:"seed,omitempty"`
+	Stop          []string           `json:"stop,omitempty"`
+}
+
+type streamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// Generate streams a completion. Messages go to the chat endpoint, a raw
+// Prompt to the completions endpoint. Errors wrap generate.ErrUpstream
+// (and data.ErrUnauthorized, data.ErrInvalid, generate.ErrOverloaded,
+// generate.ErrUnavailable or generate.ErrContextFull where they apply); a
+// cancelled ctx returns ctx.Err(); an error from emit is returned as is.
+func (c *Client) Generate(ctx context.Context, req generate.Request, emit func(generate.Event) error) error {
+	if len(req.Messages) == 0 && req.Prompt == "" {
+		return fmt.Errorf("openai: %w: request has neither messages nor prompt", data.ErrInvalid)
+	}
+	if req.MaxTokens < 0 {
+		return fmt.Errorf("openai: %w: max tokens %d", data.ErrInvalid, req.MaxTokens)
+	}
+	w := wireRequest{
+		Model: c.cfg.Model, Stream: true, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
+		TopP: req.TopP, TopK: req.TopK, Seed: req.Seed, Stop: req.Stop,
+	}
+	if !c.cfg.DisableStreamUsage {
+		w.StreamOptions = &streamOptions{IncludeUsage: true}
+	}
+	endpoint := c.chatURL
+	if len(req.Messages) > 0 {
+		w.Messages = req.Messages
+	} else {
+		w.Prompt, endpoint = req.Prompt, c.compURL
+	}
+	body, err := json.Marshal(w)
+	if err != nil {
+		return fmt.Errorf("openai: encode request: %w", err)
+	}
+	st := &stream{emit: emit}
+	for attempt := 0; ; attempt++ {
+		err := c.attempt(ctx, endpoint, body, st)
+		if err == nil {
+			return nil
+		}
+		var ee emitError
+		if errors.As(err, &ee) {
+			return ee.err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var re *retryable
+		if !errors.As(err, &re) {
+			return err
+		}
+		if st.emitted || attempt >= c.cfg.MaxRetries {
+			return re.err
+		}
+		wait := c.backoff(attempt, re.retryAfter)
+		c.log.Warn("openai: retrying", "url", endpoint, "attempt", attempt+1, "wait", wait, "err", re.err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// retryable marks a failure that may be retried before the first token.
+type retryable struct {
+	err        error
+	retryAfter time.Duration
+}
+
+func (r *retryable) Error() string { return r.err.Error() }
+func (r *retryable) Unwrap() error { return r.err }
+
+// emitError carries an error returned by the caller's emit.
+type emitError struct{ err error }
+
+func (e emitError) Error() string { return e.err.Error() }
+func (e emitError) Unwrap() error { return e.err }
+
+var (
+	errFirstByte = errors.New("first-byte timeout")
+	errIdle      = errors.New("idle timeout")
+)
+
+// attempt sends one request and consumes its response.
+func (c *Client) attempt(ctx context.Context, endpoint string, body []byte, st *stream) error {
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	hreq, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("openai: %w: %v", data.ErrInvalid, err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "text/event-stream, application/json")
+	if c.cfg.APIKey != "" {
+		hreq.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	for k, v := range c.cfg.Headers {
+		hreq.Header.Set(k, v)
+	}
+	first := time.AfterFunc(c.cfg.Timeout, func() { cancel(errFirstByte) })
+	resp, err := c.http.Do(hreq)
+	first.Stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(context.Cause(rctx), errFirstByte) {
+			return &retryable{err: fmt.Errorf("openai: %w: no response from %s within %s", generate.ErrUpstream, endpoint, c.cfg.Timeout)}
+		}
+		return &retryable{err: fmt.Errorf("openai: %w: %w: %v", generate.ErrUpstream, generate.ErrUnavailable, err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return statusError(resp, c.cfg.MaxRetryWait)
+	}
+
+	idle := time.AfterFunc(c.cfg.IdleTimeout, func() { cancel(errIdle) })
+	defer idle.Stop()
+	if isJSON(resp.Header.Get("Content-Type")) {
+		err = st.readJSON(resp.Body)
+	} else {
+		err = st.readSSE(resp.Body, func() { idle.Reset(c.cfg.IdleTimeout) })
+	}
+	if err == nil {
+		return nil
+	}
+	var ee emitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(context.Cause(rctx), errIdle) {
+		return &retryable{err: fmt.Errorf("openai: %w: no data from upstream for %s", generate.ErrUpstream, c.cfg.IdleTimeout)}
+	}
+	return err
+}
+
+func isJSON(contentType string) bool {
+	ct := strings.ToLower(strings.TrimSpace(contentType))
+	return strings.HasPrefix(ct, "application/json")
+}
+
+// backoff returns the wait before retry attempt+1: Retry-After when the
+// server gave one, else RetryBackoff·2^attempt with jitter in [d/2, d),
+// capped at MaxRetryWait.
+func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, c.cfg.MaxRetryWait)
+	}
+	d := c.cfg.RetryBackoff << min(attempt, 16)
+	if d <= 0 || d > c.cfg.MaxRetryWait {
+		d = c.cfg.MaxRetryWait
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(h); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(min(s, 24*3600)) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

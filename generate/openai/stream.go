@@ -1,0 +1,242 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/generate"
+)
+
+// Limits on what is read from an upstream.
+const (
+	maxJSONBody  = 16 << 20
+	maxErrorBody = 64 << 10
+)
+
+// stream holds one Generate call's progress across attempts.
+type stream struct {
+	emit    func(generate.Event) error
+	emitted bool // a token went out: no more retries
+	finish  string
+	usage   *generate.Usage
+}
+
+// wireChunk is a streamed chunk of either endpoint (or, for the JSON
+// fallback, a whole response).
+type wireChunk struct {
+	Choices []struct {
+		Index int `json:"index"`
+		Delta *struct {
+			Content *string `json:"content"`
+		} `json:"delta"`
+		Message *struct {
+			Content *string `json:"content"`
+		} `json:"message"`
+		Text         *string `json:"text"`
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+	Error json.RawMessage `json:"error"`
+}
+
+// readSSE consumes an event stream; onEvent is called for every event read.
+func (s *stream) readSSE(body io.Reader, onEvent func()) error {
+	r := newSSEReader(body)
+	s.finish, s.usage = "", nil
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			if s.finish != "" && errors.Is(err, io.EOF) {
+				// Some servers close after the finish chunk without [DONE].
+				return s.done()
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return &retryable{err: fmt.Errorf("openai: %w: stream ended before completion", generate.ErrUpstream)}
+			}
+			if errors.Is(err, errEventTooLarge) {
+				return fmt.Errorf("openai: %w: %v", generate.ErrUpstream, err)
+			}
+			return &retryable{err: fmt.Errorf("openai: %w: reading stream: %v", generate.ErrUpstream, err)}
+		}
+		onEvent()
+		if string(bytes.TrimSpace(ev)) == "[DONE]" {
+			return s.done()
+		}
+		if err := s.chunk(ev); err != nil {
+			return err
+		}
+	}
+}
+
+// chunk handles one decoded data payload.
+func (s *stream) chunk(payload []byte) error {
+	var c wireChunk
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return fmt.Errorf("openai: %w: malformed chunk %q: %v", generate.ErrUpstream, clip(string(payload), 200), err)
+	}
+	if msg := errorMessage(c.Error); msg != "" {
+		return fmt.Errorf("openai: %w: upstream reported: %s", generate.ErrUpstream, msg)
+	}
+	for _, ch := range c.Choices {
+		if ch.Index != 0 {
+			continue
+		}
+		var text string
+		switch {
+		case ch.Delta != nil && ch.Delta.Content != nil:
+			text = *ch.Delta.Content
+		case ch.Message != nil && ch.Message.Content != nil:
+			text = *ch.Message.Content
+		case ch.Text != nil:
+			text = *ch.Text
+		}
+		if text != "" {
+			s.emitted = true
+			if err := s.emit(generate.Event{Type: generate.EventToken, Delta: text}); err != nil {
+				return emitError{err}
+			}
+		}
+		if ch.FinishReason != nil && *ch.FinishReason != "" {
+			s.finish = *ch.FinishReason
+		}
+	}
+	if c.Usage != nil {
+		s.usage = &generate.Usage{PromptTokens: c.Usage.PromptTokens, CompletionTokens: c.Usage.CompletionTokens}
+	}
+	return nil
+}
+
+// done sends the final event.
+func (s *stream) done() error {
+	fr := s.finish
+	if fr == "" {
+		fr = "stop"
+	}
+	if err := s.emit(generate.Event{Type: generate.EventDone, FinishReason: fr, Usage: s.usage}); err != nil {
+		return emitError{err}
+	}
+	return nil
+}
+
+// readJSON handles a server that answered the streaming request with a
+// complete JSON response.
+func (s *stream) readJSON(body io.Reader) error {
+	b, err := io.ReadAll(io.LimitReader(body, maxJSONBody+1))
+	if err != nil {
+		return &retryable{err: fmt.Errorf("openai: %w: reading response: %v", generate.ErrUpstream, err)}
+	}
+	if len(b) > maxJSONBody {
+		return fmt.Errorf("openai: %w: response over %d bytes", generate.ErrUpstream, maxJSONBody)
+	}
+	s.finish, s.usage = "", nil
+	if err := s.chunk(b); err != nil {
+		return err
+	}
+	return s.done()
+}
+
+// statusError turns a non-2xx response into an error; 429 and 5xx are
+// retryable.
+func statusError(resp *http.Response, maxWait time.Duration) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	msg := bodyMessage(b)
+	if msg == "" {
+		msg = http.StatusText(resp.StatusCode)
+	}
+	code := resp.StatusCode
+	wrap := func(kind error) error {
+		if kind == nil {
+			return fmt.Errorf("openai: %w: HTTP %d: %s", generate.ErrUpstream, code, msg)
+		}
+		return fmt.Errorf("openai: %w: %w: HTTP %d: %s", generate.ErrUpstream, kind, code, msg)
+	}
+	retryAfter := min(parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), maxWait)
+	switch {
+	case code == http.StatusUnauthorized:
+		return wrap(data.ErrUnauthorized)
+	case code == http.StatusForbidden:
+		return wrap(data.ErrForbidden)
+	case code == http.StatusNotFound:
+		return wrap(data.ErrNotFound)
+	case code == http.StatusTooManyRequests:
+		return &retryable{err: wrap(generate.ErrOverloaded), retryAfter: retryAfter}
+	case code >= 500:
+		return &retryable{err: wrap(generate.ErrUnavailable), retryAfter: retryAfter}
+	case isContextOverflow(msg):
+		return wrap(generate.ErrContextFull)
+	case code == http.StatusBadRequest || code == http.StatusUnprocessableEntity || code == http.StatusRequestEntityTooLarge:
+		return wrap(data.ErrInvalid)
+	}
+	return wrap(nil)
+}
+
+func isContextOverflow(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "context") && (strings.Contains(m, "length") || strings.Contains(m, "window") || strings.Contains(m, "exceed"))
+}
+
+// bodyMessage extracts the message of an error body: {"error": {"message":
+// ...}}, {"error": "..."}, {"message": ...} or, failing those, the text.
+func bodyMessage(b []byte) string {
+	var v struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+		Detail  string          `json:"detail"`
+	}
+	if json.Unmarshal(b, &v) == nil {
+		if m := errorMessage(v.Error); m != "" {
+			return m
+		}
+		if v.Message != "" {
+			return clip(v.Message, 500)
+		}
+		if v.Detail != "" {
+			return clip(v.Detail, 500)
+		}
+	}
+	return clip(strings.TrimSpace(string(b)), 500)
+}
+
+// errorMessage reads an "error" value: an object with a message, or a string.
+func errorMessage(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return clip(s, 500)
+	}
+	var o struct {
+		Message string `json:"message"`
+		Type    string `json:"type"`
+	}
+	if json.Unmarshal(raw, &o) == nil && (o.Message != "" || o.Type != "") {
+		if o.Message == "" {
+			return o.Type
+		}
+		return clip(o.Message, 500)
+	}
+	return clip(string(raw), 500)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && cut < len(s) && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
