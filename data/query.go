@@ -33,7 +33,9 @@ type Query struct {
 	Filter Filter    `json:"filter,omitzero"`
 	// Namespace restricts the search to one namespace ("" = all).
 	Namespace string `json:"namespace,omitempty"`
-	// Fusion, Alpha and RRFK tune hybrid mode (defaults: rrf, 0.5, 60).
+	// Fusion, Alpha and RRFK tune hybrid mode (defaults: rrf, 60). Alpha is
+	// the vector weight of convex fusion, used as given (0 = BM25 only);
+	// front ends default it to 0.5 when the caller leaves it out.
 	Fusion Fusion  `json:"fusion,omitempty"`
 	Alpha  float64 `json:"alpha,omitempty"`
 	RRFK   int     `json:"rrf_k,omitempty"`
@@ -43,6 +45,9 @@ type Query struct {
 	Rerank bool `json:"rerank,omitempty"`
 	// Ef overrides the HNSW search breadth (0 = index default).
 	Ef int `json:"ef,omitempty"`
+	// Model, when set, must equal the embedding model the index was built
+	// with; a query embedded by another model is refused (ErrModelMismatch).
+	Model string `json:"model,omitempty"`
 }
 
 // Hit is one retrieved chunk.

@@ -1,0 +1,227 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/index/ann"
+)
+
+// Search defaults.
+const (
+	DefaultTopK  = 10
+	DefaultAlpha = 0.5
+)
+
+// Search runs a query against a named index: BM25, vector, or hybrid
+// (both, over-fetched, then fused by RRF or convex combination). Hits carry
+// chunk text, document title/source/metadata and, when asked, an
+// explanation of their scores.
+func (e *Engine) Search(ctx context.Context, name string, q data.Query) ([]data.Hit, error) {
+	n, err := e.get(name)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.RLock()
+	cfg := n.cfg
+	n.mu.RUnlock()
+	if err := e.normalizeQuery(&q, cfg); err != nil {
+		return nil, err
+	}
+	filter := q.Filter
+	if q.Namespace != "" {
+		filter.Conds = append(append([]data.Cond(nil), filter.Conds...), data.Cond{Field: "namespace", Op: data.OpEq, Value: q.Namespace})
+	}
+	fetch := q.TopK
+	if q.Mode == data.ModeHybrid || q.Rerank {
+		fetch = max(q.TopK*4, 50)
+	}
+	var bm, vec []ranked
+	if q.Mode == data.ModeBM25 || q.Mode == data.ModeHybrid {
+		n.mu.RLock()
+		hits, err := n.kw.search(ctx, q.Text, fetch, filter)
+		n.mu.RUnlock()
+		if err != nil {
+			return nil, err
+		}
+		bm = make([]ranked, len(hits))
+		for i, h := range hits {
+			bm[i] = ranked{ID: h.ID, Score: h.Score}
+		}
+	}
+	if q.Mode == data.ModeVector || q.Mode == data.ModeHybrid {
+		vec, err = e.vectorSearch(ctx, n, cfg, q, fetch)
+		if err != nil {
+			return nil, err
+		}
+	}
+	var fusedList []fused
+	switch q.Mode {
+	case data.ModeBM25:
+		fusedList = single(bm, false)
+	case data.ModeVector:
+		fusedList = single(vec, true)
+	default:
+		if q.Fusion == data.FusionConvex {
+			fusedList = fuseConvex(bm, vec, q.Alpha)
+		} else {
+			fusedList = fuseRRF(bm, vec, q.RRFK)
+		}
+	}
+	keep := len(fusedList)
+	if !q.Rerank {
+		keep = min(keep, q.TopK)
+	}
+	hits, err := e.hydrate(name, fusedList[:keep], q.Explain || q.Rerank)
+	if err != nil {
+		return nil, err
+	}
+	if q.Rerank {
+		if hits, err = e.rerank(ctx, q, hits); err != nil {
+			return nil, err
+		}
+	}
+	if len(hits) > q.TopK {
+		hits = hits[:q.TopK]
+	}
+	if !q.Explain {
+		for i := range hits {
+			hits[i].Explain = nil
+		}
+	}
+	return hits, nil
+}
+
+func (e *Engine) normalizeQuery(q *data.Query, cfg data.IndexConfig) error {
+	if q.TopK == 0 {
+		q.TopK = DefaultTopK
+	}
+	if q.TopK < 0 || q.TopK > e.opts.MaxTopK {
+		return fmt.Errorf("%w: top_k %d out of range 1..%d", data.ErrInvalid, q.TopK, e.opts.MaxTopK)
+	}
+	if q.Mode == "" {
+		q.Mode = data.ModeBM25
+		if cfg.Dims > 0 && (len(q.Vector) > 0 || (e.opts.Embedder != nil && cfg.Model != "")) {
+			q.Mode = data.ModeHybrid
+		}
+	}
+	if !q.Mode.Valid() {
+		return fmt.Errorf("%w: mode %q: want bm25, vector or hybrid", data.ErrInvalid, q.Mode)
+	}
+	if q.Model != "" && cfg.Model != "" && q.Model != cfg.Model {
+		return fmt.Errorf("index %q was built with model %q, query uses %q: %w", cfg.Name, cfg.Model, q.Model, data.ErrModelMismatch)
+	}
+	if (q.Mode == data.ModeBM25) && strings.TrimSpace(q.Text) == "" {
+		return fmt.Errorf("%w: empty query", data.ErrInvalid)
+	}
+	if q.Mode != data.ModeBM25 && strings.TrimSpace(q.Text) == "" && len(q.Vector) == 0 {
+		return fmt.Errorf("%w: %s mode needs query text or a vector", data.ErrInvalid, q.Mode)
+	}
+	if q.Mode == data.ModeHybrid && strings.TrimSpace(q.Text) == "" {
+		return fmt.Errorf("%w: hybrid mode needs query text for its keyword side", data.ErrInvalid)
+	}
+	switch q.Fusion {
+	case "":
+		q.Fusion = data.FusionRRF
+	case data.FusionRRF, data.FusionConvex:
+	default:
+		return fmt.Errorf("%w: fusion %q: want rrf or convex", data.ErrInvalid, q.Fusion)
+	}
+	if q.Alpha < 0 || q.Alpha > 1 {
+		return fmt.Errorf("%w: alpha %v out of range 0..1", data.ErrInvalid, q.Alpha)
+	}
+	if q.RRFK < 0 {
+		return fmt.Errorf("%w: rrf_k %d", data.ErrInvalid, q.RRFK)
+	}
+	return q.Filter.Validate()
+}
+
+func (e *Engine) vectorSearch(ctx context.Context, n *named, cfg data.IndexConfig, q data.Query, k int) ([]ranked, error) {
+	if cfg.Dims == 0 || n.vec == nil {
+		return nil, fmt.Errorf("index %q has no vectors yet: %w", n.name, data.ErrUnsupported)
+	}
+	vec := q.Vector
+	if len(vec) == 0 {
+		if e.opts.Embedder == nil || cfg.Model == "" {
+			return nil, fmt.Errorf("index %q: no embedding model to embed the query; pass a vector: %w", n.name, data.ErrUnavailable)
+		}
+		var err error
+		vec, err = e.opts.Embedder.EmbedQuery(ctx, cfg.Model, q.Text)
+		if err != nil {
+			return nil, fmt.Errorf("embed query: %w", err)
+		}
+	}
+	if err := validateVector(vec, cfg.Dims, cfg.Metric); err != nil {
+		return nil, err
+	}
+	n.mu.RLock()
+	res, err := n.vec.ix.Search(ctx, vec, ann.SearchOptions{K: k, Ef: q.Ef, Filter: q.Filter, Namespace: q.Namespace})
+	n.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ranked, len(res))
+	for i, r := range res {
+		out[i] = ranked{ID: r.ID, Score: float64(r.Score)}
+	}
+	return out, nil
+}
+
+// hydrate turns fused ids into hits with chunk text and document fields.
+func (e *Engine) hydrate(name string, fl []fused, explain bool) ([]data.Hit, error) {
+	ids := make([]string, len(fl))
+	for i, f := range fl {
+		ids[i] = f.ID
+	}
+	views, err := e.store.chunks(name, ids, false)
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]data.Hit, 0, len(fl))
+	for _, f := range fl {
+		v, ok := views[f.ID]
+		if !ok {
+			continue // deleted between retrieval and hydration
+		}
+		h := data.Hit{DocID: v.Chunk.DocID, ChunkID: f.ID, Score: f.Score, Source: v.Source, Title: v.Title,
+			Text: v.Chunk.Text, Start: v.Chunk.Start, End: v.Chunk.End, Headings: v.Chunk.Headings, Metadata: v.Metadata}
+		if explain {
+			ex := f.Explain
+			h.Explain = &ex
+		}
+		hits = append(hits, h)
+	}
+	return hits, nil
+}
+
+func (e *Engine) rerank(ctx context.Context, q data.Query, hits []data.Hit) ([]data.Hit, error) {
+	if e.opts.Reranker == nil {
+		return nil, fmt.Errorf("rerank requested but no reranker model is configured: %w", data.ErrUnavailable)
+	}
+	if len(hits) == 0 {
+		return hits, nil
+	}
+	passages := make([]string, len(hits))
+	for i, h := range hits {
+		passages[i] = h.Text
+	}
+	scores, err := e.opts.Reranker.Rerank(ctx, q.Text, passages)
+	if err != nil {
+		return nil, fmt.Errorf("rerank: %w", err)
+	}
+	if len(scores) != len(hits) {
+		return nil, fmt.Errorf("rerank: %d scores for %d passages", len(scores), len(hits))
+	}
+	for i := range hits {
+		s := float64(scores[i])
+		if hits[i].Explain == nil {
+			hits[i].Explain = &data.Explain{Fused: hits[i].Score}
+		}
+		hits[i].Explain.Rerank = &s
+		hits[i].Score = s
+	}
+	sortHits(hits)
+	return hits, nil
+}

@@ -1,0 +1,196 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/ragd/ragd/data"
+)
+
+// fakeEmbedder maps words to fixed random directions and sums them: texts
+// sharing words get similar vectors.
+type fakeEmbedder struct{ dims int }
+
+func (f fakeEmbedder) EmbedQuery(ctx context.Context, model, text string) ([]float32, error) {
+	return f.vec(text), nil
+}
+
+func (f fakeEmbedder) vec(text string) []float32 {
+	v := make([]float32, f.dims)
+	word := ""
+	flush := func() {
+		if word == "" {
+			return
+		}
+		var seed uint64
+		for _, c := range word {
+			seed = seed*31 + uint64(c)
+		}
+		r := rand.New(rand.NewPCG(seed, 7))
+		for i := range v {
+			v[i] += float32(r.NormFloat64())
+		}
+		word = ""
+	}
+	for _, c := range text + " " {
+		if c == ' ' || c == '.' || c == ',' {
+			flush()
+		} else {
+			word += string(c)
+		}
+	}
+	var n float64
+	for _, x := range v {
+		n += float64(x * x)
+	}
+	if n == 0 {
+		v[0] = 1
+		return v
+	}
+	for i := range v {
+		v[i] /= float32(math.Sqrt(n))
+	}
+	return v
+}
+
+func vecCorpus(f fakeEmbedder) []data.Document {
+	docs := append([]data.Document(nil), corpus...)
+	for i := range docs {
+		docs[i].Chunks = append([]data.Chunk(nil), docs[i].Chunks...)
+		for j := range docs[i].Chunks {
+			docs[i].Chunks[j].Vector = f.vec(docs[i].Chunks[j].Text)
+		}
+	}
+	return docs
+}
+
+func TestVectorAndHybridSearch(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := fakeEmbedder{dims: 32}
+	e, err := Open(ctx, Options{Dir: dir, Embedder: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateIndex(ctx, data.IndexConfig{Name: "v", Model: "fake"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.PutDocuments(ctx, "v", vecCorpus(f), false); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := e.Index(ctx, "v")
+	if info.Dims != 32 || info.Metric != data.Cosine || info.Stats.Vectors != 5 {
+		t.Fatalf("first vector write should fix dims: %+v", info)
+	}
+	q := "Bake the loaf in a hot oven."
+	hits, err := e.Search(ctx, "v", data.Query{Text: q, Mode: data.ModeVector, TopK: 2, Explain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits[0].ChunkID != "bread#1" || math.Abs(hits[0].Score-1) > 1e-5 {
+		t.Fatalf("vector search: %+v", hits[0])
+	}
+	if hits[0].Explain.Vector == nil || hits[0].Explain.BM25 != nil {
+		t.Fatalf("vector explain: %+v", hits[0].Explain)
+	}
+	hits, err = e.Search(ctx, "v", data.Query{Text: q, Mode: data.ModeHybrid, TopK: 3, Explain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits[0].ChunkID != "bread#1" || hits[0].Explain.BM25 == nil || hits[0].Explain.Vector == nil {
+		t.Fatalf("hybrid top hit should be found by both sides: %+v %+v", hits[0], hits[0].Explain)
+	}
+	want := 1.0/61 + 1.0/61
+	if math.Abs(hits[0].Score-want) > 1e-12 {
+		t.Fatalf("hybrid RRF score %v want %v", hits[0].Score, want)
+	}
+	// A query vector of the wrong size and a mismatched model are refused.
+	if _, err := e.Search(ctx, "v", data.Query{Vector: make([]float32, 3), Mode: data.ModeVector}); !errors.Is(err, data.ErrDimension) {
+		t.Fatalf("wrong dims: %v", err)
+	}
+	if _, err := e.Search(ctx, "v", data.Query{Text: "x", Model: "other"}); !errors.Is(err, data.ErrModelMismatch) {
+		t.Fatalf("model mismatch: %v", err)
+	}
+	// Wrong-dimension and NaN writes are refused and change nothing.
+	bad := doc("bad", "", "x")
+	bad.Chunks[0].Vector = make([]float32, 5)
+	if _, err := e.PutDocuments(ctx, "v", []data.Document{bad}, false); !errors.Is(err, data.ErrDimension) {
+		t.Fatalf("bad dims write: %v", err)
+	}
+	bad.Chunks[0].Vector = f.vec("x")
+	bad.Chunks[0].Vector[3] = float32(math.NaN())
+	if _, err := e.PutDocuments(ctx, "v", []data.Document{bad}, false); !errors.Is(err, data.ErrInvalid) {
+		t.Fatalf("NaN write: %v", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopen: the snapshot loads; a corrupt snapshot is rebuilt from the store.
+	for _, corrupt := range []bool{false, true} {
+		if corrupt {
+			if err := os.WriteFile(filepath.Join(dir, "indexes", "v", "vectors.ann"), []byte("not an index"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e, err = Open(ctx, Options{Dir: dir, Embedder: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hits, err = e.Search(ctx, "v", data.Query{Text: q, Mode: data.ModeVector, TopK: 1})
+		if err != nil || len(hits) != 1 || hits[0].ChunkID != "bread#1" {
+			t.Fatalf("corrupt=%v: %+v %v", corrupt, hits, err)
+		}
+		e.Close()
+	}
+}
+
+func TestVectorLogReplay(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := fakeEmbedder{dims: 16}
+	e, _ := Open(ctx, Options{Dir: dir, Embedder: f})
+	e.CreateIndex(ctx, data.IndexConfig{Name: "v", Model: "fake"})
+	e.PutDocuments(ctx, "v", vecCorpus(f), false)
+	e.Close()
+	e, _ = Open(ctx, Options{Dir: dir, Embedder: f})
+	// Store-only writes (a crash before the derived indexes saw them).
+	var docs []data.Document
+	for i := range 20 {
+		d := doc("x"+strconv.Itoa(i), "", "unique phrase number "+strconv.Itoa(i))
+		d.Chunks[0].Vector = f.vec(d.Chunks[0].Text)
+		docs = append(docs, d)
+	}
+	if _, err := e.store.putDocuments("v", docs, 16, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.store.deleteDocuments("v", []string{"bread"}); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate a kill: no Close, so no snapshot; release the file lock only.
+	e.store.Close()
+	for _, n := range e.indexes {
+		n.kw.close()
+	}
+	e, err := Open(ctx, Options{Dir: dir, Embedder: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	hits, err := e.Search(ctx, "v", data.Query{Text: "unique phrase number 7", Mode: data.ModeVector, TopK: 1})
+	if err != nil || hits[0].ChunkID != "x7#0" {
+		t.Fatalf("replayed put: %+v %v", hits, err)
+	}
+	hits, _ = e.Search(ctx, "v", data.Query{Text: "Bake the loaf in a hot oven.", Mode: data.ModeVector, TopK: 30})
+	for _, h := range hits {
+		if h.DocID == "bread" {
+			t.Fatalf("replayed delete missing: %+v", h)
+		}
+	}
+}
