@@ -1,0 +1,225 @@
+package use
+
+import "math"
+
+// workspace holds the activation buffers of one forward pass; a worker
+// reuses it across batches. Token rows of all sequences in a batch are
+// packed one after another, so every dense layer is one matrix product.
+type workspace struct {
+	x      []float32 // tokens x dEmb: layer-0 input
+	h      []float32 // tokens x dModel: residual stream
+	ln     []float32 // tokens x dModel: layer-norm output
+	qkv    []float32 // tokens x 3*dModel
+	att    []float32 // tokens x dModel: attention output (heads side by side)
+	hid    []float32 // tokens x dFF
+	scores []float32 // maxLen x maxLen (padded to panels)
+	pool   []float32 // sequences x dModel
+	out    []float32 // sequences x dModel
+	kt, v  panels    // packed keys (transposed) and values of one head
+}
+
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+// forward embeds sequences of token ids (each at most maxLen long, ids
+// below the embedding rows) and writes one unit vector per sequence into
+// dst. A sequence without tokens gets the model's output for zero tokens
+// (the reference's row for an empty text inside a batch).
+func (e *encoder) forward(ws *workspace, seqs [][]int, dst [][]float32) {
+	total := 0
+	for _, s := range seqs {
+		total += len(s)
+	}
+	d := e.dModel
+	ws.x = grow(ws.x, total*e.dEmb)
+	ws.h = grow(ws.h, total*d)
+	ws.ln = grow(ws.ln, total*d)
+	ws.qkv = grow(ws.qkv, total*3*d)
+	ws.att = grow(ws.att, total*d)
+	ws.hid = grow(ws.hid, total*e.dFF)
+	padded := (e.maxLen + panelWidth - 1) / panelWidth * panelWidth
+	ws.scores = grow(ws.scores, e.maxLen*padded)
+	ws.pool = grow(ws.pool, len(seqs)*d)
+	ws.out = grow(ws.out, len(seqs)*d)
+
+	// Layer-0 input. The graph adds the token embedding twice: once
+	// through AddTimingSignal (embedding + timing) and once more when that
+	// result is added back to the scattered embeddings.
+	row := 0
+	for _, s := range seqs {
+		for p, id := range s {
+			x := ws.x[row*e.dEmb : (row+1)*e.dEmb]
+			emb := e.emb[id*e.dEmb : (id+1)*e.dEmb]
+			tim := e.timing[p*e.dEmb : (p+1)*e.dEmb]
+			for j := range x {
+				x[j] = emb[j] + (emb[j] + tim[j])
+			}
+			row++
+		}
+	}
+
+	if total > 0 {
+		in := ws.x
+		for i := range e.layers {
+			e.layers[i].forward(ws, seqs, total, in, e.eps)
+			in = ws.h
+		}
+	}
+
+	// Mean over each sequence's tokens.
+	row = 0
+	for si, s := range seqs {
+		pool := ws.pool[si*d : (si+1)*d]
+		clear(pool)
+		for range s {
+			for j, v := range ws.h[row*d : (row+1)*d] {
+				pool[j] += v
+			}
+			row++
+		}
+		inv := 1 / float32(max(len(s), 1))
+		for j := range pool {
+			pool[j] *= inv
+		}
+	}
+
+	// tanh(pool W + b), then L2 normalisation.
+	gemm(len(seqs), d, ws.pool, d, &e.tanhW, ws.out, d, false)
+	for si := range seqs {
+		out := ws.out[si*d : (si+1)*d]
+		var ss float64
+		for j, v := range out {
+			t := float32(math.Tanh(float64(v + e.tanhB[j])))
+			out[j] = t
+			ss += float64(t) * float64(t)
+		}
+		scale := float32(1 / math.Sqrt(math.Max(ss, float64(e.l2Floor))))
+		vec := dst[si]
+		for j, v := range out {
+			vec[j] = v * scale
+		}
+	}
+}
+
+// forward runs one transformer layer over the packed token rows of in
+// (total x l.dIn) and leaves its output in ws.h (total x dModel). For
+// layers without a residual projection in must be ws.h.
+func (l *layer) forward(ws *workspace, seqs [][]int, total int, in []float32, eps float32) {
+	d := l.out.n
+	dIn := l.dIn
+	ld3 := 3 * dIn
+
+	// Residual: project the input when the width changes.
+	if l.res != nil {
+		gemm(total, dIn, in, dIn, l.res, ws.h, d, false)
+		addBias(ws.h, total, d, l.resBias)
+	}
+
+	// Attention block.
+	layerNorm(ws.ln, in, total, dIn, l.ln1Scale, l.ln1Bias, eps)
+	gemm(total, dIn, ws.ln, dIn, &l.qkv, ws.qkv, ld3, false)
+	addBias(ws.qkv, total, ld3, l.qkvBias)
+	row := 0
+	for _, s := range seqs {
+		n := len(s)
+		for hd := 0; hd < l.heads; hd++ {
+			l.attend(ws, row, n, hd)
+		}
+		row += n
+	}
+	gemm(total, dIn, ws.att, dIn, &l.out, ws.h, d, true)
+	addBias(ws.h, total, d, l.outBias)
+
+	// Feed-forward block.
+	layerNorm(ws.ln, ws.h, total, d, l.ln2Scale, l.ln2Bias, eps)
+	dFF := l.ff1.n
+	gemm(total, d, ws.ln, d, &l.ff1, ws.hid, dFF, false)
+	addBiasReLU(ws.hid, total, dFF, l.ff1Bias)
+	gemm(total, dFF, ws.hid, dFF, &l.ff2, ws.h, d, true)
+	addBias(ws.h, total, d, l.ff2Bias)
+}
+
+// attend computes head hd of scaled dot-product attention for the sequence
+// whose n tokens start at row r0, writing its columns of ws.att.
+func (l *layer) attend(ws *workspace, r0, n, hd int) {
+	dIn, dh := l.dIn, l.headDim
+	ld3 := 3 * dIn
+	q := ws.qkv[r0*ld3+hd*dh:]
+	k := ws.qkv[r0*ld3+dIn+hd*dh:]
+	v := ws.qkv[r0*ld3+2*dIn+hd*dh:]
+
+	packTransposed(&ws.kt, k, n, dh, ld3)
+	np := ws.kt.n
+	scores := ws.scores[:n*np]
+	gemm(n, dh, q, ld3, &ws.kt, scores, np, false)
+	for i := 0; i < n; i++ {
+		softmaxScaled(scores[i*np:i*np+n], l.scale)
+	}
+	packPanels(&ws.v, v, n, dh, ld3)
+	gemm(n, n, scores, np, &ws.v, ws.att[r0*dIn+hd*dh:], dIn, false)
+}
+
+// softmaxScaled replaces row with softmax(scale * row).
+func softmaxScaled(row []float32, scale float32) {
+	mx := float32(math.Inf(-1))
+	for i, v := range row {
+		v *= scale
+		row[i] = v
+		mx = max(mx, v)
+	}
+	var sum float64
+	for i, v := range row {
+		e := math.Exp(float64(v - mx))
+		row[i] = float32(e)
+		sum += e
+	}
+	inv := float32(1 / sum)
+	for i := range row {
+		row[i] *= inv
+	}
+}
+
+// layerNorm writes scale*(x-mean)/sqrt(var+eps)+bias of each of the m rows
+// of x (width w) to dst.
+func layerNorm(dst, x []float32, m, w int, scale, bias []float32, eps float32) {
+	for i := 0; i < m; i++ {
+		src := x[i*w : (i+1)*w]
+		out := dst[i*w : (i+1)*w]
+		var sum float64
+		for _, v := range src {
+			sum += float64(v)
+		}
+		mean := float32(sum / float64(w))
+		var sq float64
+		for _, v := range src {
+			c := float64(v - mean)
+			sq += c * c
+		}
+		r := float32(1 / math.Sqrt(sq/float64(w)+float64(eps)))
+		for j, v := range src {
+			out[j] = scale[j]*r*(v-mean) + bias[j]
+		}
+	}
+}
+
+func addBias(c []float32, m, n int, bias []float32) {
+	for i := 0; i < m; i++ {
+		row := c[i*n : (i+1)*n]
+		for j := range row {
+			row[j] += bias[j]
+		}
+	}
+}
+
+func addBiasReLU(c []float32, m, n int, bias []float32) {
+	for i := 0; i < m; i++ {
+		row := c[i*n : (i+1)*n]
+		for j, v := range row {
+			row[j] = max(v+bias[j], 0)
+		}
+	}
+}

@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package use
+
+func kernel(k int, a []float32, lda int, b []float32, c []float32, ldc int, acc bool) {
+	kernelGo(k, a, lda, b, c, ldc, acc)
+}
+
+// kernelName reports which kernel runs, for benchmarks and reports.
+func kernelName() string { return "go" }

@@ -1,0 +1,143 @@
+package use
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ragd/ragd/embed"
+)
+
+// ModelID is the Info().ID of USE lite.
+const ModelID = "use-lite"
+
+// Options configures a Model. The zero value is ready to use.
+type Options struct {
+	// Threads is how many batches are embedded at once, each on its own
+	// goroutine. 0 means runtime.GOMAXPROCS(0).
+	Threads int
+	// BatchTokens caps the tokens of one forward pass; the texts of an
+	// Embed call are cut into consecutive batches of about this many
+	// tokens (fewer when that keeps all threads busy). 0 means 2048.
+	BatchTokens int
+}
+
+const defaultBatchTokens = 2048
+
+func (o Options) withDefaults() Options {
+	if o.Threads <= 0 {
+		o.Threads = runtime.GOMAXPROCS(0)
+	}
+	if o.BatchTokens <= 0 {
+		o.BatchTokens = defaultBatchTokens
+	}
+	return o
+}
+
+// Model is USE lite: a tokenizer and the encoder network. It implements
+// embed.Embedder and is safe for concurrent use.
+type Model struct {
+	tok  *Tokenizer
+	enc  *encoder
+	opts Options
+	ws   sync.Pool // *workspace
+}
+
+var _ embed.Embedder = (*Model)(nil)
+
+func newModel(tok *Tokenizer, enc *encoder, opts Options) *Model {
+	m := &Model{tok: tok, enc: enc, opts: opts.withDefaults()}
+	m.ws.New = func() any { return new(workspace) }
+	return m
+}
+
+// Info describes the model: 512-dimensional unit vectors; input beyond
+// the first 128 tokens is ignored; no query or passage prefixes.
+func (m *Model) Info() embed.Info {
+	return embed.Info{ID: ModelID, Dims: m.enc.dModel, MaxTokens: m.enc.maxLen, Normalized: true}
+}
+
+// Tokenizer returns the model's tokenizer, e.g. to count tokens when
+// chunking.
+func (m *Model) Tokenizer() *Tokenizer { return m.tok }
+
+// Embed returns one unit vector per text, in order. kind makes no
+// difference to this model. Each text is tokenized whole and its first
+// MaxTokens tokens are embedded. The empty string (no tokens) gets the
+// model's output for zero tokens, a fixed vector; invalid UTF-8 is read as
+// U+FFFD. Embed checks ctx between batches.
+func (m *Model) Embed(ctx context.Context, kind embed.Kind, texts []string) ([][]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([][]float32, len(texts))
+	if len(texts) == 0 {
+		return out, nil
+	}
+	ids := make([][]int, len(texts))
+	threads := m.opts.Threads
+
+	// Tokenize in parallel, in contiguous slices of the input.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(threads)
+	per := (len(texts) + threads - 1) / threads
+	for lo := 0; lo < len(texts); lo += per {
+		hi := min(lo+per, len(texts))
+		g.Go(func() error {
+			for i := lo; i < hi; i++ {
+				if i%64 == 0 {
+					if err := gctx.Err(); err != nil {
+						return err
+					}
+				}
+				t := m.tok.encode(texts[i], m.enc.maxLen)
+				ids[i] = t[:min(len(t), m.enc.maxLen)]
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	// One backing array for all vectors.
+	d := m.enc.dModel
+	flat := make([]float32, len(texts)*d)
+	for i := range out {
+		out[i] = flat[i*d : (i+1)*d : (i+1)*d]
+	}
+
+	// Cut into batches of consecutive texts and run them in parallel.
+	total := 0
+	for _, t := range ids {
+		total += len(t)
+	}
+	target := min(m.opts.BatchTokens, max((total+threads-1)/threads, 1))
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(threads)
+	for lo, batch := 0, 0; lo < len(texts); batch++ {
+		hi, n := lo, 0
+		for hi < len(texts) && (hi == lo || n+len(ids[hi]) <= target) {
+			n += len(ids[hi])
+			hi++
+		}
+		seqs, dst, b := ids[lo:hi], out[lo:hi], batch
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return fmt.Errorf("use: embed batch %d: %w", b, err)
+			}
+			ws := m.ws.Get().(*workspace)
+			m.enc.forward(ws, seqs, dst)
+			m.ws.Put(ws)
+			return nil
+		})
+		lo = hi
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
