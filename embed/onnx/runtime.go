@@ -44,6 +44,10 @@ func initRuntime(path string, log *slog.Logger) error {
 	if path == "" {
 		path = DefaultLibraryPath
 	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("%w: library %s not found (run scripts/setup.sh, or npm install --ignore-scripts in node/, or set the library path): %w",
+			ErrRuntime, path, err)
+	}
 	env.mu.Lock()
 	defer env.mu.Unlock()
 	if env.ready || ort.IsInitialized() {
@@ -53,10 +57,6 @@ func initRuntime(path string, log *slog.Logger) error {
 		}
 		env.ready = true
 		return nil
-	}
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("%w: library %s not found (run scripts/setup.sh, or npm install --ignore-scripts in node/, or set the library path): %w",
-			ErrRuntime, path, err)
 	}
 	ort.SetSharedLibraryPath(path)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
