@@ -22,7 +22,7 @@ type Config struct {
 	// MaxSentences is the most sentences an answer quotes (default 4).
 	MaxSentences int
 	// MinRelativeScore drops sentences scoring below this fraction of the
-	// best sentence's score (default 0.3).
+	// best sentence's score (default 0.2).
 	MinRelativeScore float64
 	// ContextSize is the budget reported in Info, in estimated tokens
 	// (default 8192).
@@ -46,7 +46,7 @@ func New(cfg Config) *Generator {
 		cfg.MaxSentences = 4
 	}
 	if cfg.MinRelativeScore <= 0 || cfg.MinRelativeScore > 1 {
-		cfg.MinRelativeScore = 0.3
+		cfg.MinRelativeScore = 0.2
 	}
 	if cfg.ContextSize <= 0 {
 		cfg.ContextSize = 8192
