@@ -216,6 +216,9 @@ func uniqueTerms(text string) []string {
 	return out
 }
 
+// minWords is the shortest sentence worth quoting ("Ovens vary." is not).
+const minWords = 3
+
 // score sets each sentence's score: the idf-weighted share of the question's
 // terms it contains, damped for very long or very short sentences, for late
 // positions in the passage and for lower-ranked passages.
@@ -242,13 +245,13 @@ func score(cands []*sentence, q []string) {
 				overlap += idf[t]
 			}
 		}
-		if overlap == 0 || total == 0 {
+		if overlap == 0 || total == 0 || s.words < minWords {
 			continue
 		}
 		lengthPrior := 1.0
 		if s.words > 40 {
 			lengthPrior = 1 / (1 + float64(s.words-40)/40)
-		} else if s.words < 4 {
+		} else if s.words < 5 {
 			lengthPrior = 0.6
 		}
 		rankPrior := 1 / (1 + 0.15*float64(s.passage))
