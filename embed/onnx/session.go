@@ -23,6 +23,7 @@ const (
 // output ragd reads. ONNX Runtime sessions are safe for concurrent Run.
 type session struct {
 	s       *ort.DynamicAdvancedSession
+	path    string
 	inputs  []string
 	output  string
 	outDims ort.Shape // declared; -1 for dynamic dims
@@ -40,7 +41,7 @@ func openSession(path string, cfg Config, wantOutputs []string, rank int) (*sess
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: ONNX Runtime cannot load it: %w", embed.ErrBadModel, path, err)
 	}
-	s := &session{}
+	s := &session{path: path}
 	for _, in := range ins {
 		switch in.Name {
 		case inIDs, inMask, inTypes:
