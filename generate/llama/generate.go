@@ -85,7 +85,7 @@ func validate(req generate.Request) error {
 // prompt text (typically a rendered chat template) already starts with it,
 // and checks that at least one token of completion fits the context.
 func (m *Model) promptTokens(prompt string) ([]int32, error) {
-	tokens, err := m.tokenizeLocked(prompt, true)
+	tokens, err := m.tokenizeLocked(prompt, true, true)
 	if err != nil {
 		return nil, fmt.Errorf("llama generate: %w", err)
 	}
@@ -156,8 +156,15 @@ func (m *Model) run(ctx context.Context, s *slot, tokens []int32, req generate.R
 	l := m.lib
 	l.memoryClear(s.mem, true)
 	s.abort.Store(false)
-	stopAbort := context.AfterFunc(ctx, func() { s.abort.Store(true) })
-	defer stopAbort()
+	fired := make(chan struct{})
+	stopAbort := context.AfterFunc(ctx, func() { s.abort.Store(true); close(fired) })
+	defer func() {
+		// The slot goes back to the pool after this: make sure a late
+		// cancellation cannot abort the next request's decode.
+		if !stopAbort() {
+			<-fired
+		}
+	}()
 	sampler := m.newSampler(req)
 	defer l.samplerFree(sampler)
 

@@ -65,14 +65,14 @@ var (
 )
 
 // tinyModel returns one tiny model shared by tests that do not depend on
-// slot counts (2 slots, queue 4, 2 threads).
+// slot counts (2 slots, queue 4, 1 thread).
 func tinyModel(t testing.TB) *Model {
 	t.Helper()
 	lib := testLibDir(t)
 	path := tinyPath(t)
 	sharedOnce.Do(func() {
 		sharedModel, sharedErr = Load(context.Background(), path,
-			Config{LibDir: lib, Slots: 2, QueueSize: 4, Threads: 2, ContextSize: 256}, testLogger(t))
+			Config{LibDir: lib, Slots: 2, QueueSize: 4, Threads: 1, ContextSize: 256}, testLogger(t))
 	})
 	if sharedErr != nil {
 		t.Fatal(sharedErr)

@@ -143,9 +143,8 @@ func openLib(dir string, preferGPU bool, log *slog.Logger) (*lib, error) {
 		return nil, err
 	}
 	l.version = l.llamaVersion()
-	if !strings.HasPrefix(l.version, headerVersion) {
-		return nil, fmt.Errorf("%w: %s reports llama_version %q; this build of ragd mirrors the %s structs only (npm @node-llama-cpp/linux-x64@3.22.1)",
-			generate.ErrUnavailable, llamaName, l.version, headerVersion)
+	if err := checkVersion(l.version); err != nil {
+		return nil, fmt.Errorf("%s: %w", llamaName, err)
 	}
 	logCallbackOnce.Do(func() {
 		logCallbackPtr = purego.NewCallback(logCallback)
@@ -266,4 +265,15 @@ func goString(p *byte) string {
 		n++
 	}
 	return string(unsafe.Slice(p, n))
+}
+
+// checkVersion accepts the llama_version() family whose struct layouts
+// abi.go mirrors ("0.5.0", "0.5.0-dev", ...) and refuses anything else,
+// since a by-value struct of another layout would corrupt memory.
+func checkVersion(v string) error {
+	if v == headerVersion || strings.HasPrefix(v, headerVersion+"-") || strings.HasPrefix(v, headerVersion+"+") {
+		return nil
+	}
+	return fmt.Errorf("%w: llama_version %q is not the %s family this build of ragd was written for (npm @node-llama-cpp/linux-x64@3.22.1)",
+		generate.ErrUnavailable, v, headerVersion)
 }

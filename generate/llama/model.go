@@ -158,18 +158,20 @@ func (m *Model) Info() generate.Info { return m.info }
 func (m *Model) ChatTemplate() string { return m.tmpl }
 
 // Tokenize turns text into token ids with the model's vocabulary.
-// addSpecial adds BOS/EOS as the model is configured to; special tokens
-// written in text (such as "<s>") are parsed as such.
+// addSpecial adds BOS/EOS as the model is configured to. Text that looks
+// like a special token (such as "<s>") is tokenized as plain text;
+// Generate, by contrast, parses special tokens in the rendered prompt, as
+// chat templates need.
 func (m *Model) Tokenize(text string, addSpecial bool) ([]int32, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if err := m.usable(); err != nil {
 		return nil, err
 	}
-	return m.tokenizeLocked(text, addSpecial)
+	return m.tokenizeLocked(text, addSpecial, false)
 }
 
-func (m *Model) tokenizeLocked(text string, addSpecial bool) ([]int32, error) {
+func (m *Model) tokenizeLocked(text string, addSpecial, parseSpecial bool) ([]int32, error) {
 	if len(text) > 1<<30 {
 		return nil, fmt.Errorf("llama tokenize: text of %d bytes is too long", len(text))
 	}
@@ -178,10 +180,10 @@ func (m *Model) tokenizeLocked(text string, addSpecial bool) ([]int32, error) {
 	if len(text) > 0 {
 		tp = unsafeStringData(text)
 	}
-	n := m.lib.tokenize(m.vocab, tp, int32(len(text)), &buf[0], int32(len(buf)), addSpecial, true)
+	n := m.lib.tokenize(m.vocab, tp, int32(len(text)), &buf[0], int32(len(buf)), addSpecial, parseSpecial)
 	if n < 0 {
 		buf = make([]int32, -n)
-		n = m.lib.tokenize(m.vocab, tp, int32(len(text)), &buf[0], int32(len(buf)), addSpecial, true)
+		n = m.lib.tokenize(m.vocab, tp, int32(len(text)), &buf[0], int32(len(buf)), addSpecial, parseSpecial)
 	}
 	runtime.KeepAlive(text)
 	if n < 0 {
@@ -191,7 +193,8 @@ func (m *Model) tokenizeLocked(text string, addSpecial bool) ([]int32, error) {
 }
 
 // Detokenize turns token ids back into text, dropping BOS/EOS and
-// rendering no other special tokens.
+// rendering no other special tokens. As in llama.cpp, a leading BOS is
+// dropped but the SentencePiece space prefix after it is kept.
 func (m *Model) Detokenize(tokens []int32) (string, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
