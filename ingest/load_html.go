@@ -49,7 +49,11 @@ var (
 func parseHTML(src string) (Parsed, error) {
 	root, err := html.Parse(strings.NewReader(src))
 	if err != nil {
-		return Parsed{}, fmt.Errorf("%w: html: %v", data.ErrInvalid, err)
+		// The tree builder refuses very deep nesting; a flat token scan
+		// still gets the text out.
+		p := parseHTMLTokens(src)
+		p.Warnings = append(p.Warnings, fmt.Sprintf("html: %v; used a simpler parser", err))
+		return p, nil
 	}
 	var title, firstH1 string
 	visit(root, func(n *html.Node) bool {
@@ -233,6 +237,111 @@ func hiddenNode(n *html.Node) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// parseHTMLTokens is parseHTML on the token stream instead of the tree: the
+// fallback for pages the tree builder rejects. It drops the same elements
+// (tracking their nesting by name) and breaks at the same block elements.
+func parseHTMLTokens(src string) Parsed {
+	z := html.NewTokenizer(strings.NewReader(src))
+	var w textWriter
+	var title, firstH1, head strings.Builder
+	var skip []atom.Atom // open elements whose content is dropped
+	inTitle, headLevel, pre := false, 0, 0
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		tok := z.Token()
+		a := tok.DataAtom
+		switch tt {
+		case html.TextToken:
+			switch {
+			case inTitle:
+				title.WriteString(tok.Data)
+			case len(skip) > 0:
+			case headLevel > 0:
+				head.WriteString(tok.Data)
+			default:
+				writeHTMLText(&w, tok.Data, pre > 0)
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			n := &html.Node{Type: html.ElementNode, DataAtom: a, Attr: tok.Attr}
+			if a == atom.Title && tt == html.StartTagToken {
+				inTitle = true
+				continue
+			}
+			if len(skip) > 0 || skipped[a] || hiddenNode(n) {
+				if tt == html.StartTagToken && !voidElement(a) {
+					skip = append(skip, a)
+				}
+				continue
+			}
+			switch {
+			case headingLevel(a) > 0:
+				headLevel = headingLevel(a)
+				head.Reset()
+			case a == atom.Pre:
+				pre++
+				w.breakPara()
+			case paragraphs[a]:
+				w.breakPara()
+			case lines[a]:
+				w.breakLine()
+			case cells[a]:
+				w.space()
+			}
+		case html.EndTagToken:
+			if a == atom.Title {
+				inTitle = false
+				continue
+			}
+			if len(skip) > 0 {
+				if skip[len(skip)-1] == a {
+					skip = skip[:len(skip)-1]
+				}
+				continue
+			}
+			switch {
+			case headingLevel(a) > 0 && headLevel > 0:
+				if text := collapse(head.String()); text != "" {
+					if firstH1.Len() == 0 && headLevel == 1 {
+						firstH1.WriteString(text)
+					}
+					w.heading(headLevel, text)
+				}
+				headLevel = 0
+			case a == atom.Pre:
+				pre = max(pre-1, 0)
+				w.breakPara()
+			case paragraphs[a]:
+				w.breakPara()
+			case lines[a]:
+				w.breakLine()
+			case cells[a]:
+				w.space()
+			}
+		}
+	}
+	if headLevel > 0 { // an unclosed heading keeps its text
+		w.write(collapse(head.String()))
+	}
+	text, secs := w.finish()
+	t := collapse(title.String())
+	if t == "" {
+		t = firstH1.String()
+	}
+	return Parsed{Doc: data.Document{Title: t, Text: text}, Sections: secs}
+}
+
+func voidElement(a atom.Atom) bool {
+	switch a {
+	case atom.Area, atom.Base, atom.Br, atom.Col, atom.Embed, atom.Hr, atom.Img, atom.Input,
+		atom.Link, atom.Meta, atom.Source, atom.Track, atom.Wbr:
+		return true
 	}
 	return false
 }

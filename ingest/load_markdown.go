@@ -208,11 +208,11 @@ func parseMarkdown(src string) Parsed {
 			emitHeading(2, text)
 			continue
 		}
-		if isRule(line, '-') || isRule(line, '*') || isRule(line, '_') || isTableRule(line) {
+		if isRule(line, '-') || isRule(line, '*') || isRule(line, '_') {
 			flush()
 			continue
 		}
-		if isRefDef(line) {
+		if isTableRule(line) || isRefDef(line) {
 			continue
 		}
 		if l := strings.TrimSpace(mdInline(line)); l != "" {
@@ -293,12 +293,19 @@ func isRefDef(line string) bool {
 	return j > 1 && !strings.Contains(line[1:j], "]") && strings.TrimSpace(line[j+2:]) != ""
 }
 
-// mdInline renders one line's inline markdown as text. It runs in linear
-// time: every search for a closing delimiter is cached or bounded.
-func mdInline(s string) string {
+// maxLinkNesting bounds how deep link labels are rendered recursively.
+const maxLinkNesting = 8
+
+// mdInline renders one line's inline markdown as text.
+func mdInline(s string) string { return mdInlineDepth(s, 0) }
+
+// mdInlineDepth runs in time linear in s times the nesting bound: brackets
+// are matched once with a stack, other searches are cached or bounded.
+func mdInlineDepth(s string, depth int) string {
 	if !strings.ContainsAny(s, "\\`[]<*_~&!") {
 		return s
 	}
+	match := matchBrackets(s)
 	var out, plain strings.Builder
 	flushPlain := func() {
 		p := plain.String()
@@ -309,7 +316,6 @@ func mdInline(s string) string {
 		plain.Reset()
 	}
 	noTicks := map[int]bool{} // backtick run lengths with no closer ahead
-	nextClose := -1           // cached index of the next ']' at or after i
 	nextGT := -1              // cached index of the next '>' after i
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -349,28 +355,21 @@ func mdInline(s string) string {
 				}
 				open = i + 1
 			}
-			if nextClose < open+1 {
-				nextClose = strings.IndexByte(s[open+1:], ']')
-				if nextClose >= 0 {
-					nextClose += open + 1
-				} else {
-					nextClose = len(s)
-				}
-			}
-			if nextClose >= len(s) {
+			closing, ok := match[open]
+			if !ok || closing < 0 || depth >= maxLinkNesting {
 				break
 			}
-			label := s[open+1 : nextClose]
-			rest := nextClose + 1
+			label := s[open+1 : closing]
+			rest := closing + 1
 			if rest < len(s) && s[rest] == '(' {
 				if end := linkDestEnd(s, rest+1); end >= 0 {
-					plain.WriteString(mdInline(label))
+					plain.WriteString(mdInlineDepth(label, depth+1))
 					i = end + 1
 					continue
 				}
 			} else if rest < len(s) && s[rest] == '[' {
 				if k := strings.IndexByte(s[rest+1:min(len(s), rest+1+256)], ']'); k >= 0 {
-					plain.WriteString(mdInline(label))
+					plain.WriteString(mdInlineDepth(label, depth+1))
 					i = rest + 1 + k + 1
 					continue
 				}
@@ -383,7 +382,7 @@ func mdInline(s string) string {
 				i = rest // footnote marker
 				continue
 			}
-			plain.WriteString(mdInline(label))
+			plain.WriteString(mdInlineDepth(label, depth+1))
 			i = rest
 			continue
 		case '<':
@@ -427,6 +426,28 @@ func mdInline(s string) string {
 	}
 	flushPlain()
 	return out.String()
+}
+
+// matchBrackets maps the index of each '[' to the index of its matching
+// ']' (-1 when unmatched); backslash escapes are skipped.
+func matchBrackets(s string) map[int]int {
+	m := map[int]int{}
+	var stack []int
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '[':
+			stack = append(stack, i)
+			m[i] = -1
+		case ']':
+			if len(stack) > 0 {
+				m[stack[len(stack)-1]] = i
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+	return m
 }
 
 func findTicks(s string, from, n int) int {
