@@ -102,7 +102,7 @@ func TestMarkdownReadableText(t *testing.T) {
 func TestMarkdownTitleAndHeadings(t *testing.T) {
 	tests := []struct {
 		name, src, title string
-		paths          []string
+		paths            []string
 	}{
 		{"front matter", "---\ntitle: \"From YAML\"\ntags: [a]\n---\n# H1\n\nx", "From YAML", []string{"H1"}},
 		{"setext", "Big\n===\n\ntext\n\nSmall\n-----\n\nmore", "Big", []string{"Big", "Big > Small"}},
