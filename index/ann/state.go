@@ -38,25 +38,25 @@ type state struct {
 	graph  bool
 	quant  bool
 
-	n       int
-	vecs    []float32
-	codes   []int8
-	scales  []float32
-	sqn     []float32
-	levels  []uint8
-	flags   []uint8
-	links0  []uint32
-	upOff   []uint32
-	upper   []uint32
-	ids     []string
-	byID    map[string]uint32
-	nsOf    []uint32
-	meta    []map[string]any
-	nsNames []string
+	n        int
+	vecs     []float32
+	codes    []int8
+	scales   []float32
+	sqn      []float32
+	levels   []uint8
+	flags    []uint8
+	links0   []uint32
+	upOff    []uint32
+	upper    []uint32
+	ids      []string
+	byID     map[string]uint32
+	nsOf     []uint32
+	meta     []map[string]any
+	nsNames  []string
 	nsByName map[string]uint32
-	nsNodes [][]uint32
-	post    map[string][]uint32
-	deleted int
+	nsNodes  [][]uint32
+	post     map[string][]uint32
+	deleted  int
 
 	epMu     sync.Mutex
 	ep       uint32
