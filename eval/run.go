@@ -89,6 +89,17 @@ func (s RunSpec) validate() error {
 	return nil
 }
 
+// StandardRuns are the four retrieval configurations ragd reports: bm25,
+// vector, hybrid RRF and hybrid convex at alpha 0.5.
+func StandardRuns(rerank bool) []RunSpec {
+	return []RunSpec{
+		{Mode: data.ModeBM25, Rerank: rerank},
+		{Mode: data.ModeVector, Rerank: rerank},
+		{Mode: data.ModeHybrid, Fusion: data.FusionRRF, Rerank: rerank},
+		{Mode: data.ModeHybrid, Fusion: data.FusionConvex, Alpha: 0.5, Rerank: rerank},
+	}
+}
+
 // ParseRuns parses a comma-separated list of runs: bm25, vector, hybrid or
 // rrf (hybrid RRF), convex (alpha 0.5) or convex:0.3; a "+rerank" suffix
 // asks for reranking. Example: "bm25,vector,rrf,convex:0.3+rerank".
@@ -210,9 +221,10 @@ type QueryResult struct {
 // RunResult is one run's means and per-query outcomes.
 type RunResult struct {
 	// Mode is the run's name (RunSpec.Name), e.g. "hybrid-rrf".
-	Mode   string  `json:"mode"`
-	Fusion string  `json:"fusion,omitempty"`
-	Alpha  float64 `json:"alpha,omitempty"`
+	Mode   string `json:"mode"`
+	Fusion string `json:"fusion,omitempty"`
+	// Alpha is the convex fusion weight; meaningful when Fusion is "convex".
+	Alpha  float64 `json:"alpha"`
 	Rerank bool    `json:"rerank,omitempty"`
 	Split  string  `json:"split,omitempty"`
 	Metrics

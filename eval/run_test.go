@@ -168,6 +168,20 @@ func TestParseRuns(t *testing.T) {
 	}
 }
 
+func TestStandardRuns(t *testing.T) {
+	var names []string
+	for _, s := range StandardRuns(true) {
+		if err := s.validate(); err != nil {
+			t.Error(err)
+		}
+		names = append(names, s.Name())
+	}
+	want := []string{"bm25+rerank", "vector+rerank", "hybrid-rrf+rerank", "hybrid-convex@0.50+rerank"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("names %v, want %v", names, want)
+	}
+}
+
 func TestPercentile(t *testing.T) {
 	vals := []float64{5, 1, 4, 2, 3, 6, 7, 8, 9, 10}
 	for _, c := range []struct{ p, want float64 }{{50, 5}, {99, 10}, {10, 1}, {0, 1}, {100, 10}} {
