@@ -359,3 +359,7 @@ func TestConcurrentRequests(t *testing.T) {
 		}
 	}
 }
+
+func generateReq(n int) generate.Request {
+	return generate.Request{Prompt: "Once upon a time", MaxTokens: n}
+}
