@@ -1,0 +1,77 @@
+package openai
+
+import (
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSSEReader(t *testing.T) {
+	tests := []struct {
+		name   string
+		stream string
+		want   []string
+		end    error
+	}{
+		{"basic", "data: a\n\ndata: b\n\n", []string{"a", "b"}, io.EOF},
+		{"crlf", "data: a\r\n\r\ndata: b\r\n\r\n", []string{"a", "b"}, io.EOF},
+		{"bare cr", "data: a\r\rdata: b\r\r", []string{"a", "b"}, io.EOF},
+		{"multi-line data", "data: {\"x\":\ndata: 1}\n\n", []string{"{\"x\":\n1}"}, io.EOF},
+		{"comments and fields", ": keep-alive\nevent: message\nid: 7\nretry: 100\ndata:no-space\n\n", []string{"no-space"}, io.EOF},
+		{"only one space is stripped", "data:  two\n\n", []string{" two"}, io.EOF},
+		{"empty data line", "data\n\n", []string{""}, io.EOF},
+		{"events without data are skipped", "event: ping\n\n\n\ndata: x\n\n", []string{"x"}, io.EOF},
+		{"cut inside an event", "data: a\n\ndata: partial", []string{"a"}, io.ErrUnexpectedEOF},
+		{"cut after a data line", "data: a\n\ndata: b\n", []string{"a"}, io.ErrUnexpectedEOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newSSEReader(strings.NewReader(tt.stream))
+			var got []string
+			var err error
+			for {
+				var ev []byte
+				ev, err = r.Next()
+				if err != nil {
+					break
+				}
+				got = append(got, string(ev))
+			}
+			if !reflect.DeepEqual(got, tt.want) || !errors.Is(err, tt.end) {
+				t.Errorf("events %q, end %v; want %q, %v", got, err, tt.want, tt.end)
+			}
+		})
+	}
+}
+
+func TestSSEReaderRejectsHugeEvents(t *testing.T) {
+	big := "data: " + strings.Repeat("x", maxEventBytes+10) + "\n\n"
+	if _, err := newSSEReader(strings.NewReader(big)).Next(); !errors.Is(err, errEventTooLarge) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		h    string
+		want time.Duration
+	}{
+		{"", 0},
+		{"3", 3 * time.Second},
+		{"-1", 0},
+		{"soon", 0},
+		{now.Add(90 * time.Second).Format(httpTimeFormat), 90 * time.Second},
+		{now.Add(-time.Minute).Format(httpTimeFormat), 0},
+	}
+	for _, tt := range tests {
+		if got := parseRetryAfter(tt.h, now); got != tt.want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.h, got, tt.want)
+		}
+	}
+}
+
+const httpTimeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
