@@ -269,3 +269,32 @@ func rangeQuery(field string, op data.Op, v any) (query.Query, error) {
 	}
 	return nil, fmt.Errorf("%w: range filter on %s needs a number or string", data.ErrInvalid, field)
 }
+
+// allIDs lists every chunk id in the keyword index.
+func (k *keywordIndex) allIDs(ctx context.Context) (map[string]bool, error) {
+	n, err := k.idx.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, n)
+	const page = 10000
+	var after []string
+	for {
+		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), page, 0, false)
+		req.SortBy([]string{"_id"})
+		if after != nil {
+			req.SearchAfter = after
+		}
+		res, err := k.idx.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range res.Hits {
+			out[h.ID] = true
+		}
+		if len(res.Hits) < page {
+			return out, nil
+		}
+		after = []string{res.Hits[len(res.Hits)-1].ID}
+	}
+}

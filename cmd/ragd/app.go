@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/generate/extractive"
+	"github.com/ragd/ragd/generate/llama"
+	"github.com/ragd/ragd/generate/openai"
+	"github.com/ragd/ragd/index"
+)
+
+// app is the wired-up system a command works with.
+type app struct {
+	cfg    Config
+	log    *slog.Logger
+	engine *index.Engine
+	pool   *modelPool
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
+
+// openApp opens the engine in the data dir with the model pool wired in.
+func openApp(ctx context.Context, e *env) (*app, error) {
+	log := newLogger(e.cfg, e.stderr)
+	pool := newModelPool(e.cfg, log)
+	eng, err := index.Open(ctx, index.Options{Dir: e.cfg.DataDir, Logger: log, Embedder: pool, Reranker: pool})
+	if err != nil {
+		return nil, err
+	}
+	return &app{cfg: e.cfg, log: log, engine: eng, pool: pool}, nil
+}
+
+func (a *app) Close() error { return a.engine.Close() }
+
+// ensureIndex returns an index's config, creating the index (with the
+// configured default model) when create is set and it does not exist.
+func (a *app) ensureIndex(ctx context.Context, name, model string, create bool) (data.IndexConfig, error) {
+	info, err := a.engine.Index(ctx, name)
+	if err == nil {
+		return info.IndexConfig, nil
+	}
+	if !create || !isNotFound(err) {
+		return data.IndexConfig{}, err
+	}
+	cfg := data.IndexConfig{Name: name}
+	if !noModel(model) {
+		emb, err := a.pool.Embedder(ctx, model)
+		if err != nil {
+			return data.IndexConfig{}, err
+		}
+		cfg.Model, cfg.Dims, cfg.Metric = model, emb.Info().Dims, data.Cosine
+	}
+	return a.engine.CreateIndex(ctx, cfg)
+}
+
+// generator builds the configured answer generator.
+func (a *app) generator(ctx context.Context) (generate.Generator, error) {
+	g := a.cfg.Generator
+	switch {
+	case g == "" || g == "extractive":
+		return extractive.New(extractive.Config{Logger: a.log}), nil
+	case g == "openai":
+		if a.cfg.OpenAIURL == "" {
+			return nil, fmt.Errorf("%w: --generator openai needs --openai-url", data.ErrInvalid)
+		}
+		return openai.New(openai.Config{BaseURL: a.cfg.OpenAIURL, APIKey: a.cfg.OpenAIKey, Model: a.cfg.OpenAIModel, Logger: a.log})
+	default:
+		return a.loadLlama(ctx, g)
+	}
+}
+
+func (a *app) loadLlama(ctx context.Context, path string) (*llama.Model, error) {
+	libDir := filepath.Join(a.cfg.NodeDir, "node_modules", "@node-llama-cpp", "linux-x64", "bins", "linux-x64")
+	if a.cfg.GPULayers > 0 {
+		if cuda := filepath.Join(a.cfg.NodeDir, "node_modules", "@node-llama-cpp", "linux-x64-cuda", "bins", "linux-x64-cuda"); dirExists(cuda) {
+			libDir = cuda
+		}
+	}
+	return llama.Load(ctx, path, llama.Config{LibDir: libDir, Threads: a.cfg.Threads, ContextSize: a.cfg.CtxSize, GPULayers: a.cfg.GPULayers}, a.log)
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+func isNotFound(err error) bool { return err != nil && errors.Is(err, data.ErrNotFound) }
+
+// newFlags makes a FlagSet for a command with the config flags on it.
+func newFlags(e *env, name, usageLine string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: ragd %s\n\nFlags:\n", usageLine)
+		fs.PrintDefaults()
+	}
+	addConfigFlags(fs, &e.cfg)
+	return fs
+}
+
+// parseFlags parses flags anywhere among the arguments and returns the
+// positional ones ("--" ends flag parsing).
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, errHelp
+			}
+			return nil, &exitError{code: 2, err: fmt.Errorf("%w", err)}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/index"
+)
+
+func init() {
+	register(&command{name: "indexes", summary: "list, create or delete indexes", run: runIndexes})
+	register(&command{name: "reindex", summary: "rebuild an index's derived keyword and vector indexes from the store", run: runReindex})
+}
+
+func runIndexes(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "indexes", "indexes [list | create NAME [--model M] | delete NAME] [--json]")
+	asJSON := fs.Bool("json", false, "JSON output")
+	model := fs.String("index-model", "", "embedding model for create (default: --model)")
+	dims := fs.Int("dims", 0, "vector dimensions for create without a model")
+	metric := fs.String("metric", "cosine", "vector metric for create: cosine, dot, euclidean")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	verb := "list"
+	if len(pos) > 0 {
+		verb = pos[0]
+	}
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch verb {
+	case "list", "ls":
+		infos, err := a.engine.Indexes(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if infos == nil {
+				infos = []index.IndexInfo{}
+			}
+			return json.NewEncoder(e.stdout).Encode(map[string]any{"indexes": infos})
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tDOCS\tCHUNKS\tVECTORS\tMODEL\tDIMS\tSIZE")
+		for _, in := range infos {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%d\t%s\n", in.Name, in.Stats.Documents, in.Stats.Chunks, in.Stats.Vectors, orDash(in.Model), in.Dims, humanBytes(in.Stats.SizeBytes))
+		}
+		return tw.Flush()
+	case "create":
+		if len(pos) < 2 {
+			return usageErr("indexes create NAME")
+		}
+		m := *model
+		if m == "" {
+			m = a.cfg.Model
+		}
+		var cfg data.IndexConfig
+		if *dims > 0 {
+			cfg = data.IndexConfig{Name: pos[1], Dims: *dims, Metric: data.Metric(*metric)}
+		} else {
+			ic, err := a.ensureIndexCfg(ctx, pos[1], m)
+			if err != nil {
+				return err
+			}
+			cfg = ic
+			cfg.Metric = data.Metric(*metric)
+		}
+		created, err := a.engine.CreateIndex(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(e.stdout).Encode(created)
+		}
+		fmt.Fprintf(e.stdout, "created index %q (model %s, %d dims, %s)\n", created.Name, orDash(created.Model), created.Dims, created.Metric)
+		return nil
+	case "delete", "rm", "drop":
+		if len(pos) < 2 {
+			return usageErr("indexes delete NAME")
+		}
+		if err := a.engine.DropIndex(ctx, pos[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "deleted index %q\n", pos[1])
+		return nil
+	}
+	return usageErr("unknown indexes action %q (want list, create, delete)", verb)
+}
+
+// ensureIndexCfg builds a config for a new index using model's dims.
+func (a *app) ensureIndexCfg(ctx context.Context, name, model string) (data.IndexConfig, error) {
+	cfg := data.IndexConfig{Name: name}
+	if noModel(model) {
+		return cfg, nil
+	}
+	emb, err := a.pool.Embedder(ctx, model)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Model, cfg.Dims = model, emb.Info().Dims
+	return cfg, nil
+}
+
+func runReindex(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "reindex", "reindex [--index NAME]  (all indexes when omitted)")
+	name := fs.String("index", "", "index to rebuild (default: all)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	names := []string{*name}
+	if *name == "" {
+		infos, err := a.engine.Indexes(ctx)
+		if err != nil {
+			return err
+		}
+		names = names[:0]
+		for _, in := range infos {
+			names = append(names, in.Name)
+		}
+	}
+	for _, n := range names {
+		rep, err := a.engine.Reindex(ctx, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "reindexed %q: %d chunks into the keyword index, %d vectors into the vector index in %s\n", n, rep.Chunks, rep.Vectors, rep.Elapsed)
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

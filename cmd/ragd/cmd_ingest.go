@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/ingest"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(&command{name: "ingest", summary: "ingest files, folders or stdin into an index", run: runIngest})
+}
+
+func runIngest(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "ingest", "ingest --index NAME [flags] PATH... (use - for stdin)")
+	name := fs.String("index", "default", "index name (created if missing)")
+	var include, exclude multiFlag
+	fs.Var(&include, "include", "glob of files to include under folders (repeatable; ** matches folders)")
+	fs.Var(&exclude, "exclude", "glob of files to exclude (repeatable)")
+	chunkSize := fs.Int("chunk-size", 256, "chunk size in tokens")
+	overlap := fs.Int("chunk-overlap", 32, "chunk overlap in tokens")
+	sync := fs.Bool("sync", false, "delete documents whose source under the given paths vanished")
+	force := fs.Bool("force", false, "rewrite documents even when unchanged")
+	format := fs.String("format", "", "force a format: txt, md, html, pdf, jsonl")
+	workers := fs.Int("workers", 0, "parallel file parsers (default: cores)")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usageErr("no paths given; try: ragd ingest --index docs ./folder")
+	}
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	icfg, err := a.ensureIndex(ctx, *name, a.cfg.Model, true)
+	if err != nil {
+		return err
+	}
+	var emb embed.Embedder
+	if icfg.Model != "" {
+		if emb, err = a.pool.Embedder(ctx, icfg.Model); err != nil {
+			return err
+		}
+	}
+	cfg := ingest.Config{
+		Index: *name, Include: include, Exclude: exclude, Sync: *sync, Force: *force, Workers: *workers,
+		Load:     ingest.LoadOptions{Format: *format},
+		Chunk:    ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap},
+		Embedder: emb, Cache: a.engine.Store(), Logger: a.log,
+	}
+	bar := newProgressBar(e.stderr, !*quiet)
+	cfg.Progress = bar.update
+	sum, err := ingest.Run(ctx, a.engine, paths, cfg)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(map[string]any{
+			"index": *name, "files": sum.Files, "docs": sum.Docs, "chunks": sum.Chunks, "skipped": sum.Skipped,
+			"failed": sum.Failed, "deleted": sum.Deleted, "embedded": sum.Embedded, "cache_hits": sum.CacheHits,
+			"elapsed_ms": sum.Elapsed.Milliseconds(), "chunks_per_s": sum.ChunksPerSecond(), "failures": sum.Failures,
+		})
+	}
+	fmt.Fprintf(e.stdout, "ingested into %q: %d files, %d docs written, %d chunks, %d unchanged, %d failed, %d deleted in %s (%.0f chunks/s)\n",
+		*name, sum.Files, sum.Docs, sum.Chunks, sum.Skipped, sum.Failed, sum.Deleted, sum.Elapsed.Round(time.Millisecond), sum.ChunksPerSecond())
+	if emb != nil {
+		fmt.Fprintf(e.stdout, "embedded %d chunks with %s (%d from cache)\n", sum.Embedded, icfg.Model, sum.CacheHits)
+	}
+	for i, f := range sum.Failures {
+		if i == 20 {
+			fmt.Fprintf(e.stdout, "  ... and %d more failures\n", sum.Failed-20)
+			break
+		}
+		fmt.Fprintf(e.stdout, "  skipped %s: %s\n", f.Source, f.Error)
+	}
+	return nil
+}
+
+// progressBar renders ingest progress on a terminal: a bar, counts, rate
+// and ETA, redrawn in place. On a non-terminal it stays silent.
+type progressBar struct {
+	w      io.Writer
+	on     bool
+	drawn  bool
+	lastLn int
+}
+
+func newProgressBar(w io.Writer, enabled bool) *progressBar {
+	on := false
+	if f, ok := w.(*os.File); ok && enabled {
+		on = term.IsTerminal(int(f.Fd()))
+	}
+	return &progressBar{w: w, on: on}
+}
+
+func (b *progressBar) update(p ingest.Progress) {
+	if !b.on {
+		return
+	}
+	frac := 0.0
+	if p.BytesTotal > 0 {
+		frac = float64(p.BytesDone) / float64(p.BytesTotal)
+	} else if p.FilesTotal > 0 {
+		frac = float64(p.FilesDone) / float64(p.FilesTotal)
+	}
+	const width = 28
+	filled := int(frac * width)
+	rate := 0.0
+	if s := p.Elapsed.Seconds(); s > 0 {
+		rate = float64(p.Chunks) / s
+	}
+	eta := "--:--"
+	if frac > 0.01 && frac < 1 {
+		rem := time.Duration(float64(p.Elapsed) * (1 - frac) / frac)
+		eta = fmtDur(rem)
+	}
+	line := fmt.Sprintf("\r[%s%s] %3.0f%% %d/%d files  %d chunks  %.0f chunks/s  ETA %s  %d skipped %d failed",
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), frac*100, p.FilesDone, p.FilesTotal, p.Chunks, rate, eta, p.Skipped, p.Failed)
+	pad := ""
+	if n := b.lastLn - len(line); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	b.lastLn = len(line)
+	fmt.Fprint(b.w, line+pad)
+	b.drawn = true
+}
+
+func (b *progressBar) done() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
+	}
+}
+
+func fmtDur(d time.Duration) string {
+	s := int(d.Seconds())
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%02d:%02d", s/60, s%60)
+}

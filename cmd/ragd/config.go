@@ -1,0 +1,216 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is ragd's configuration. Each field can be set in the JSON config
+// file (by its json name), by the environment variable RAGD_<NAME> (upper
+// case), and by the flag --<name with - for _>, in increasing precedence.
+type Config struct {
+	// DataDir holds the store and every named index.
+	DataDir string `json:"data_dir"`
+	// Addr is where `ragd serve` listens.
+	Addr string `json:"addr"`
+	// NodeDir is the folder whose node_modules hold the npm-shipped runtime
+	// files (USE-lite weights, ONNX Runtime, llama.cpp libraries).
+	NodeDir string `json:"node_dir"`
+	// ModelsDir holds pulled embedding/reranker models (Hugging Face layout).
+	ModelsDir string `json:"models_dir"`
+	// Model is the default embedding model for new indexes ("use-lite",
+	// an installed model's name, or "none" for keyword-only indexes).
+	Model string `json:"model"`
+	// Generator selects the answer generator: "extractive" (default), a
+	// GGUF file path for local llama.cpp, or "openai" (see OpenAI*).
+	Generator string `json:"generator"`
+	// OpenAIURL, OpenAIKey and OpenAIModel configure an OpenAI-compatible
+	// chat backend (Ollama, vLLM, llama.cpp server, TGI, OpenAI...).
+	OpenAIURL   string `json:"openai_url"`
+	OpenAIKey   string `json:"openai_key"`
+	OpenAIModel string `json:"openai_model"`
+	// Threads for model inference (0 = all cores).
+	Threads int `json:"threads"`
+	// CtxSize is the llama.cpp context size.
+	CtxSize int `json:"ctx_size"`
+	// GPULayers offloads layers to a GPU (llama.cpp CUDA build only).
+	GPULayers int `json:"gpu_layers"`
+	// Reranker names an installed cross-encoder for the rerank option.
+	Reranker string `json:"reranker"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"log_level"`
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
+	// MaxBodyBytes bounds request bodies.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// Open allows serving without API keys on a non-loopback address.
+	Open bool `json:"open"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		DataDir:         defaultDataDir(),
+		Addr:            "127.0.0.1:7474",
+		NodeDir:         defaultNodeDir(),
+		Model:           "use-lite",
+		Generator:       "extractive",
+		CtxSize:         2048,
+		LogLevel:        "info",
+		ShutdownTimeout: 15 * time.Second,
+		MaxBodyBytes:    32 << 20,
+	}
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "ragd")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "ragd")
+	}
+	return ".ragd"
+}
+
+func defaultConfigPath() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "ragd", "config.json")
+	}
+	return "ragd.json"
+}
+
+// defaultNodeDir finds the npm folder: beside the executable, its parent
+// (bin/ragd in a checkout), or the working directory.
+func defaultNodeDir() string {
+	var cands []string
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Dir(exe)
+		cands = append(cands, filepath.Join(d, "node"), filepath.Join(d, "..", "node"))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			cands = append(cands, filepath.Join(d, "node"))
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(filepath.Join(c, "node_modules")); err == nil && st.IsDir() {
+			return filepath.Clean(c)
+		}
+	}
+	return "node"
+}
+
+// loadConfig resolves defaults < config file < environment. Flags are
+// applied by each command's FlagSet (see addConfigFlags).
+func loadConfig(args []string) (Config, error) {
+	cfg := defaultConfig()
+	path, explicit := os.Getenv("RAGD_CONFIG"), false
+	if path != "" {
+		explicit = true
+	}
+	for i, a := range args {
+		if a == "--config" || a == "-config" {
+			if i+1 < len(args) {
+				path, explicit = args[i+1], true
+			}
+		} else if v, ok := strings.CutPrefix(a, "--config="); ok {
+			path, explicit = v, true
+		}
+	}
+	if path == "" {
+		path = defaultConfigPath()
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("config file %s: %w", path, err)
+		}
+	} else if explicit || !errors.Is(err, os.ErrNotExist) {
+		return cfg, fmt.Errorf("config file: %w", err)
+	}
+	if err := applyEnv(&cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func applyEnv(cfg *Config) error {
+	v := reflect.ValueOf(cfg).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name := t.Field(i).Tag.Get("json")
+		env := "RAGD_" + strings.ToUpper(name)
+		s, ok := os.LookupEnv(env)
+		if !ok {
+			continue
+		}
+		if err := setField(v.Field(i), s); err != nil {
+			return fmt.Errorf("%s: %w", env, err)
+		}
+	}
+	return nil
+}
+
+func setField(f reflect.Value, s string) error {
+	switch f.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		f.SetInt(int64(d))
+		return nil
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(s)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return err
+		}
+		f.SetInt(n)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		f.SetBool(b)
+	}
+	return nil
+}
+
+// addConfigFlags registers every Config field as a flag on fs, defaulting
+// to the already-resolved value.
+func addConfigFlags(fs *flag.FlagSet, cfg *Config) {
+	fs.String("config", "", "config file (JSON; default "+defaultConfigPath()+")")
+	v := reflect.ValueOf(cfg).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name := strings.ReplaceAll(t.Field(i).Tag.Get("json"), "_", "-")
+		help := "config " + t.Field(i).Tag.Get("json") + " (env RAGD_" + strings.ToUpper(t.Field(i).Tag.Get("json")) + ")"
+		switch p := v.Field(i).Addr().Interface().(type) {
+		case *string:
+			fs.StringVar(p, name, *p, help)
+		case *int:
+			fs.IntVar(p, name, *p, help)
+		case *int64:
+			fs.Int64Var(p, name, *p, help)
+		case *bool:
+			fs.BoolVar(p, name, *p, help)
+		case *time.Duration:
+			fs.DurationVar(p, name, *p, help)
+		}
+	}
+}
