@@ -24,7 +24,8 @@ type WalkOptions struct {
 	//
 	// A glob without "/" matches a file or folder name at any depth
 	// ("*.md", "node_modules"). A glob with "/" matches the whole path
-	// relative to the root it was found under, "/"-separated; "**" stands
+	// relative to the root it was found under, "/"-separated (a leading "/"
+	// only anchors it: "/*.md" is the top folder's files); "**" stands
 	// for any number of folders ("docs/**/*.md", "**/test/**"). Otherwise
 	// the syntax is path.Match's. Globs do not apply to a root itself.
 	Include, Exclude []string
@@ -205,9 +206,10 @@ func matchAny(globs []string, name, rel string) bool {
 // MatchGlob reports whether an entry called name, at path rel ("/"-separated,
 // relative to its walk root), matches glob g as Walk interprets it.
 func MatchGlob(g, name, rel string) bool {
-	g = strings.TrimPrefix(g, "/")
 	g = strings.TrimSuffix(g, "/")
-	if !strings.Contains(g, "/") {
+	anchored := strings.HasPrefix(g, "/")
+	g = strings.TrimPrefix(g, "/")
+	if !anchored && !strings.Contains(g, "/") {
 		ok, _ := path.Match(strings.ReplaceAll(g, "**", "*"), name)
 		return ok
 	}
