@@ -6,6 +6,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -175,5 +177,41 @@ func TestSweepSVG(t *testing.T) {
 	}
 	if err := WriteSweepSVG(&buf, nil); !errors.Is(err, ErrNoQueries) {
 		t.Errorf("nil sweep: %v", err)
+	}
+}
+
+func TestWriteAll(t *testing.T) {
+	r := sampleReport()
+	r.Runs[0].PerQuery[0].Ranking = []ScoredDoc{{"d1", 2}, {"d2", 1}}
+	dir := filepath.Join(t.TempDir(), "out")
+	ds := smallDataset()
+	paths, err := WriteAll(dir, ds, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range paths {
+		names = append(names, filepath.Base(p))
+	}
+	want := []string{"report.json", "report.md", "report.txt", "metrics.svg", "sweep.svg", "qrels.txt", "bm25.run", "vector.run", "hybrid-rrf.run"}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("wrote %v, want %v", names, want)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "bm25.run"))
+	if err != nil || string(b) != "1 Q0 d1 1 2 bm25\n1 Q0 d2 2 1 bm25\n" {
+		t.Errorf("bm25.run = %q, %v", b, err)
+	}
+	f, err := os.Open(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if back, err := ReadReport(f); err != nil || back.Runs[2].Mode != "hybrid-rrf" {
+		t.Errorf("report.json read back: %v", err)
+	}
+	for in, want := range map[string]string{"hybrid-convex@0.30 (tuned)": "hybrid-convex_0.30__tuned_.run", "": "run.run", "bm25+rerank": "bm25+rerank.run"} {
+		if got := RunFileName(in); got != want {
+			t.Errorf("RunFileName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

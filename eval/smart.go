@@ -23,7 +23,6 @@ var smartFiles = map[string][3]string{
 type smartRecord struct {
 	ID     string
 	Fields map[byte]string
-	Line   int
 }
 
 // parseSMART reads a SMART/Cornell file: records start with ".I <id>";
@@ -57,7 +56,7 @@ func parseSMART(r io.Reader) ([]smartRecord, error) {
 				if rest == "" {
 					return nil, fmt.Errorf("%w: line %d: .I without an id", ErrFormat, line)
 				}
-				recs = append(recs, smartRecord{ID: rest, Fields: map[byte]string{}, Line: line})
+				recs = append(recs, smartRecord{ID: rest, Fields: map[byte]string{}})
 				cur = &recs[len(recs)-1]
 				field = 0
 				continue
