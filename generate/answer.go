@@ -2,6 +2,7 @@ package generate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -70,6 +71,55 @@ type AnswerEvent struct {
 	FinishReason string           `json:"finish_reason,omitempty"`
 	Dropped      []DroppedPassage `json:"dropped,omitempty"`
 	Error        string           `json:"error,omitempty"`
+}
+
+// MarshalJSON writes only the fields of the event's type, always present
+// (empty lists as []), so that clients can rely on the shape:
+//
+//	{"type":"retrieval","passages":[...]}
+//	{"type":"token","delta":"..."}
+//	{"type":"done","citations":[...],"usage":{...},"finish_reason":"stop","dropped":[...]}
+//	{"type":"error","error":"..."}
+//
+// Events of other types are written with all their non-empty fields.
+func (e AnswerEvent) MarshalJSON() ([]byte, error) {
+	orEmpty := func(v any, n int) any {
+		if n == 0 {
+			return []struct{}{}
+		}
+		return v
+	}
+	switch e.Type {
+	case AnswerRetrieval:
+		return json.Marshal(struct {
+			Type     string `json:"type"`
+			Passages any    `json:"passages"`
+		}{e.Type, orEmpty(e.Passages, len(e.Passages))})
+	case AnswerToken:
+		return json.Marshal(struct {
+			Type  string `json:"type"`
+			Delta string `json:"delta"`
+		}{e.Type, e.Delta})
+	case AnswerDone:
+		u := Usage{}
+		if e.Usage != nil {
+			u = *e.Usage
+		}
+		return json.Marshal(struct {
+			Type         string `json:"type"`
+			Citations    any    `json:"citations"`
+			Usage        Usage  `json:"usage"`
+			FinishReason string `json:"finish_reason"`
+			Dropped      any    `json:"dropped"`
+		}{e.Type, orEmpty(e.Citations, len(e.Citations)), u, e.FinishReason, orEmpty(e.Dropped, len(e.Dropped))})
+	case AnswerError:
+		return json.Marshal(struct {
+			Type  string `json:"type"`
+			Error string `json:"error"`
+		}{e.Type, e.Error})
+	}
+	type plain AnswerEvent // drops this method
+	return json.Marshal(plain(e))
 }
 
 // AnswerResult is a completed RAG answer (a type cannot share the name of

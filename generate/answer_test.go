@@ -2,6 +2,7 @@ package generate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -243,6 +244,33 @@ func TestAnswerErrors(t *testing.T) {
 	for _, tt := range bad {
 		if _, err := Answer(context.Background(), tt.g, tt.q, nil, tt.opts, nil); !errors.Is(err, tt.want) {
 			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestAnswerEventJSON(t *testing.T) {
+	tests := []struct {
+		ev   AnswerEvent
+		want string
+	}{
+		{AnswerEvent{Type: AnswerRetrieval}, `{"type":"retrieval","passages":[]}`},
+		{AnswerEvent{Type: AnswerRetrieval, Passages: []Passage{{N: 1, DocID: "d", Text: "t"}}},
+			`{"type":"retrieval","passages":[{"n":1,"rank":0,"doc_id":"d","text":"t","start":0,"end":0}]}`},
+		{AnswerEvent{Type: AnswerToken, Delta: "hi", Usage: &Usage{1, 2}}, `{"type":"token","delta":"hi"}`},
+		{AnswerEvent{Type: AnswerDone, FinishReason: "stop", Usage: &Usage{3, 4}},
+			`{"type":"done","citations":[],"usage":{"prompt_tokens":3,"completion_tokens":4},"finish_reason":"stop","dropped":[]}`},
+		{AnswerEvent{Type: AnswerDone, Citations: []Citation{{N: 2, DocID: "d", ChunkID: "d#0"}}, Dropped: []DroppedPassage{{Rank: 3, Tokens: 9, Reason: "context budget"}}},
+			`{"type":"done","citations":[{"n":2,"doc_id":"d","chunk_id":"d#0","start":0,"end":0}],"usage":{"prompt_tokens":0,"completion_tokens":0},"finish_reason":"","dropped":[{"rank":3,"tokens":9,"reason":"context budget"}]}`},
+		{AnswerEvent{Type: AnswerError, Error: "boom"}, `{"type":"error","error":"boom"}`},
+		{AnswerEvent{Type: "custom", Delta: "x"}, `{"type":"custom","delta":"x"}`},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(tt.ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.ev.Type, b, tt.want)
 		}
 	}
 }
