@@ -1,6 +1,7 @@
 package wordpiece
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,5 +53,40 @@ func BenchmarkEncode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		tk.Encode(text, 512)
+	}
+}
+
+// BenchmarkTokenizeAdversarial feeds 1 MB inputs that stress the slow
+// paths: dense special tokens, 100-character words that split into many
+// pieces, one 1 MB word, and accented / CJK text.
+func BenchmarkTokenizeAdversarial(b *testing.B) {
+	tk := loadMiniLM(b)
+	const n = 1 << 20
+	rng := rand.New(rand.NewPCG(7, 7))
+	letters := func(k int) string {
+		buf := make([]byte, k)
+		for i := range buf {
+			buf[i] = byte('a' + rng.IntN(26))
+		}
+		return string(buf)
+	}
+	var words strings.Builder
+	for words.Len() < n {
+		words.WriteString(letters(100))
+		words.WriteByte(' ')
+	}
+	cases := []struct{ name, text string }{
+		{"specials", strings.Repeat("a [SEP] b [CLS]x", n/16)},
+		{"100-char-words", words.String()},
+		{"one-word", letters(n)},
+		{"accents-cjk", strings.Repeat("Crème brûlée à Kraków 我想在工作 ", n/48)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.text)))
+			for b.Loop() {
+				tk.Tokenize(c.text)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package wordpiece
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -92,43 +93,50 @@ func isCJK(r rune) bool {
 }
 
 // appendIDs tokenizes text (no special tokens added) and appends the ids.
+// Added tokens found verbatim in the text are kept whole: the leftmost
+// match wins, the longest at equal positions.
 func (t *Tokenizer) appendIDs(ids []int32, text string) []int32 {
 	s := splitter{t: t, ids: ids}
 	if len(t.added) == 0 {
 		s.run(text)
 		return s.ids
 	}
-	for len(text) > 0 {
-		at, tok := t.nextAdded(text)
-		if tok == nil {
-			s.run(text)
+	// next[i] caches the absolute position of added token i at or after
+	// the cursor (-1: none left), so each token's scan only moves forward
+	// and the whole split stays linear.
+	next := make([]int, len(t.added))
+	for i := range next {
+		next[i] = -2 // not searched yet
+	}
+	cur := 0
+	for cur < len(text) {
+		best := -1
+		for i, a := range t.added {
+			if next[i] == -1 {
+				continue
+			}
+			if next[i] < cur {
+				at := strings.Index(text[cur:], a.content)
+				if at < 0 {
+					next[i] = -1
+					continue
+				}
+				next[i] = cur + at
+			}
+			if best < 0 || next[i] < next[best] ||
+				(next[i] == next[best] && len(a.content) > len(t.added[best].content)) {
+				best = i
+			}
+		}
+		if best < 0 {
 			break
 		}
-		s.run(text[:at])
-		s.ids = append(s.ids, tok.id)
-		text = text[at+len(tok.content):]
+		s.run(text[cur:next[best]])
+		s.ids = append(s.ids, t.added[best].id)
+		cur = next[best] + len(t.added[best].content)
 	}
+	s.run(text[cur:])
 	return s.ids
-}
-
-// nextAdded finds the leftmost added token in text, the longest at that
-// position. It returns nil when there is none.
-func (t *Tokenizer) nextAdded(text string) (int, *addedToken) {
-	best, bestAt := -1, len(text)
-	for i := range t.added {
-		c := t.added[i].content
-		at := strings.Index(text[:min(len(text), bestAt+len(c))], c)
-		if at < 0 {
-			continue
-		}
-		if at < bestAt || (at == bestAt && len(c) > len(t.added[best].content)) {
-			best, bestAt = i, at
-		}
-	}
-	if best < 0 {
-		return 0, nil
-	}
-	return bestAt, &t.added[best]
 }
 
 // splitter runs normalisation, pre-tokenisation and WordPiece in one pass
@@ -139,6 +147,8 @@ type splitter struct {
 	word  []byte
 	chars int
 	dec   []byte
+	// collect and broke serve table building (see table).
+	collect, broke bool
 }
 
 func (s *splitter) run(text string) {
@@ -170,26 +180,87 @@ func (s *splitter) run(text string) {
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		i += size
-		if r == utf8.RuneError && size == 1 {
+		if r == utf8.RuneError && size == 1 && n.clean {
 			// Invalid UTF-8 reads as U+FFFD, which clean text drops.
-			if n.clean {
-				continue
-			}
+			continue
 		}
-		if n.clean {
-			if r == 0xFFFD || isControl(r) {
-				continue
+		if r < tableEnd {
+			e := &s.table()[r-utf8.RuneSelf]
+			switch {
+			case e.drop:
+			case e.plain:
+				s.word = append(s.word, e.norm...)
+				s.chars += int(e.n)
+			default:
+				for _, x := range e.norm {
+					s.add(x)
+				}
 			}
+			continue
 		}
 		if n.cjk && isCJK(r) {
 			s.flush()
-			s.normalized(r)
+			if r >= 0xF900 && r <= 0xFAFF || r >= 0x2F800 {
+				s.normalized(r) // compatibility ideographs decompose
+			} else {
+				s.word = utf8.AppendRune(s.word, r)
+				s.chars = 1
+			}
 			s.flush()
+			continue
+		}
+		if n.clean && (r == 0xFFFD || isControl(r)) {
 			continue
 		}
 		s.normalized(r)
 	}
 	s.flush()
+}
+
+// tableEnd bounds the precomputed normalisation table: Latin, Greek,
+// Cyrillic and the other alphabets below the CJK blocks.
+const tableEnd = 0x3000
+
+// runeEntry is the precomputed normalisation of one rune.
+type runeEntry struct {
+	norm  string // the rune after accent stripping and lowercasing
+	n     uint8  // runes in norm
+	drop  bool   // removed by clean text
+	plain bool   // norm holds only word characters
+}
+
+var tables [16]struct {
+	once sync.Once
+	t    []runeEntry
+}
+
+// table returns the shared normalisation table of this normalizer.
+func (s *splitter) table() []runeEntry {
+	n := s.t.norm
+	k := 0
+	for i, b := range []bool{n.clean, n.cjk, n.strip, n.lower} {
+		if b {
+			k |= 1 << i
+		}
+	}
+	e := &tables[k]
+	e.once.Do(func() {
+		e.t = make([]runeEntry, tableEnd-utf8.RuneSelf)
+		tmp := splitter{t: &Tokenizer{norm: n}}
+		for r := rune(utf8.RuneSelf); r < tableEnd; r++ {
+			ent := &e.t[r-utf8.RuneSelf]
+			if n.clean && (r == 0xFFFD || isControl(r)) {
+				ent.drop = true
+				continue
+			}
+			tmp.word, tmp.chars = tmp.word[:0], 0
+			tmp.collect = true
+			tmp.normalized(r)
+			ent.norm, ent.n, ent.plain = string(tmp.word), uint8(tmp.chars), !tmp.broke
+			tmp.broke = false
+		}
+	})
+	return e.t
 }
 
 // normalized strips accents from and lowercases one non-ASCII rune and
@@ -234,6 +305,16 @@ func (s *splitter) lowered(r rune) {
 
 // add classifies one normalised rune.
 func (s *splitter) add(r rune) {
+	if s.collect {
+		// Building the table: record the runes and whether any of them
+		// splits words.
+		if isSpace(r) || isPunct(r) {
+			s.broke = true
+		}
+		s.word = utf8.AppendRune(s.word, r)
+		s.chars++
+		return
+	}
 	switch {
 	case isSpace(r):
 		s.flush()
