@@ -62,6 +62,7 @@ func BenchmarkPipelineVsBare(b *testing.B) {
 	b.ReportMetric(res.PipelinePerSec, "pipeline-sent/s")
 	b.ReportMetric(res.BarePerSec, "bare-sent/s")
 	b.ReportMetric(res.Ratio, "ratio")
+	b.ReportMetric(100*res.OverheadShare, "overhead-%")
 	b.Log(res)
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -27,6 +29,8 @@ type session struct {
 	inputs  []string
 	output  string
 	outDims ort.Shape // declared; -1 for dynamic dims
+	// inRun accumulates nanoseconds spent inside ONNX Runtime's Run.
+	inRun atomic.Int64
 }
 
 // openSession loads path, picking the first present name of wantOutputs,
@@ -113,7 +117,10 @@ func (s *session) run(ids, mask, types []int64, batch, seq int) ([]float32, []in
 		values = append(values, t)
 	}
 	outputs := []ort.Value{nil}
-	if err := s.s.Run(values, outputs); err != nil {
+	start := time.Now()
+	err := s.s.Run(values, outputs)
+	s.inRun.Add(int64(time.Since(start)))
+	if err != nil {
 		return nil, nil, fmt.Errorf("onnx: run: %w", err)
 	}
 	defer outputs[0].Destroy()
