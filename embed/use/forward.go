@@ -126,7 +126,7 @@ func (l *layer) forward(ws *workspace, seqs [][]int, total int, in []float32, ep
 	row := 0
 	for _, s := range seqs {
 		n := len(s)
-		for hd := 0; hd < l.heads; hd++ {
+		for hd := 0; hd < l.heads && n > 0; hd++ {
 			l.attend(ws, row, n, hd)
 		}
 		row += n

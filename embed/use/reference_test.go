@@ -138,5 +138,5 @@ func TestEmbedMatchesReference(t *testing.T) {
 			t.Errorf("text %d %.40q: cosine %.6f < 0.999", i, ref.Texts[i], c)
 		}
 	}
-	t.Logf("%d texts: min cosine %.9f (text %d %.30q)", len(vecs), minCos, worst, ref.Texts[worst])
+	t.Logf("%d texts: min cosine %.9f, 1-min %.2e (text %d %.30q)", len(vecs), minCos, 1-minCos, worst, ref.Texts[worst])
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -107,19 +108,44 @@ func readShards(dir string, paths []string) ([]byte, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("no shard paths")
 	}
-	var buf []byte
-	for _, p := range paths {
+	files := make([]string, len(paths))
+	total := int64(0)
+	for i, p := range paths {
 		clean := filepath.Clean(filepath.FromSlash(p))
 		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
 			return nil, fmt.Errorf("shard path %q leaves the model directory", p)
 		}
-		b, err := os.ReadFile(filepath.Join(dir, clean))
+		files[i] = filepath.Join(dir, clean)
+		st, err := os.Stat(files[i])
 		if err != nil {
 			return nil, err
 		}
-		buf = append(buf, b...)
+		if !st.Mode().IsRegular() || st.Size() > 1<<32 {
+			return nil, fmt.Errorf("shard %s is not a regular file of sensible size", p)
+		}
+		total += st.Size()
 	}
-	return buf, nil
+	buf := make([]byte, total)
+	off := 0
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		st, err := f.Stat()
+		if err == nil && int64(off)+st.Size() > total {
+			err = fmt.Errorf("shard %s grew while loading", name)
+		}
+		if err == nil {
+			_, err = io.ReadFull(f, buf[off:off+int(st.Size())])
+			off += int(st.Size())
+		}
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf[:off], nil
 }
 
 // decodeWeight decodes one weight from the start of b and reports how many

@@ -37,8 +37,8 @@ const unknownID = 0
 //
 // A Tokenizer is immutable after loading and safe for concurrent use.
 type Tokenizer struct {
-	pieces   []string  // id -> piece text
-	pieceLen []int     // id -> length in UTF-16 code units, as JS counts
+	pieces   []string // id -> piece text
+	pieceLen []int    // id -> length in UTF-16 code units, as JS counts
 	nodes    []trieNode
 	children map[uint64]int32 // parent node<<32 | rune -> child node
 	// splitsAtBoundary reports that no piece holds "▁" after its first
