@@ -2,6 +2,8 @@ package generate
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -272,6 +274,14 @@ type ErrorDetail struct {
 // NewErrorResponse builds an error body.
 func NewErrorResponse(message, typ string) ErrorResponse {
 	return ErrorResponse{Error: ErrorDetail{Message: message, Type: typ}}
+}
+
+// NewCompletionID returns a fresh id for a chat completion: "chatcmpl-"
+// and 24 random hex digits.
+func NewCompletionID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return "chatcmpl-" + hex.EncodeToString(b[:])
 }
 
 // ChatAdapter turns a Generator's events into chat completion chunks and,

@@ -203,3 +203,10 @@ func TestEmbeddingsResponse(t *testing.T) {
 		t.Error("NaN embedding marshalled")
 	}
 }
+
+func TestNewCompletionID(t *testing.T) {
+	a, b := NewCompletionID(), NewCompletionID()
+	if a == b || !strings.HasPrefix(a, "chatcmpl-") || len(a) != len("chatcmpl-")+24 {
+		t.Errorf("ids %q %q", a, b)
+	}
+}

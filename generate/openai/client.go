@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -259,12 +260,14 @@ func (c *Client) attempt(ctx context.Context, endpoint string, body []byte, st *
 		return statusError(resp, c.cfg.MaxRetryWait)
 	}
 
+	// Any bytes, keep-alive comments included, count as activity.
 	idle := time.AfterFunc(c.cfg.IdleTimeout, func() { cancel(errIdle) })
 	defer idle.Stop()
+	streamBody := &activityReader{r: resp.Body, active: func() { idle.Reset(c.cfg.IdleTimeout) }}
 	if isJSON(resp.Header.Get("Content-Type")) {
-		err = st.readJSON(resp.Body)
+		err = st.readJSON(streamBody)
 	} else {
-		err = st.readSSE(resp.Body, func() { idle.Reset(c.cfg.IdleTimeout) })
+		err = st.readSSE(streamBody)
 	}
 	if err == nil {
 		return nil
@@ -280,6 +283,20 @@ func (c *Client) attempt(ctx context.Context, endpoint string, body []byte, st *
 		return &retryable{err: fmt.Errorf("openai: %w: no data from upstream for %s", generate.ErrUpstream, c.cfg.IdleTimeout)}
 	}
 	return err
+}
+
+// activityReader calls active whenever a read returns data.
+type activityReader struct {
+	r      io.Reader
+	active func()
+}
+
+func (a *activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.active()
+	}
+	return n, err
 }
 
 func isJSON(contentType string) bool {

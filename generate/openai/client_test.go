@@ -321,6 +321,22 @@ func TestTimeouts(t *testing.T) {
 		}
 		waitClosed(t, observed, "upstream did not see the connection close")
 	})
+	t.Run("keep-alive comments are activity", func(t *testing.T) {
+		up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			sseHeaders(w)
+			for range 8 {
+				send(w, ": still thinking\n\n")
+				time.Sleep(40 * time.Millisecond)
+			}
+			send(w, chunk("late"))
+			send(w, "data: [DONE]\n\n")
+		})
+		var rec recorder
+		err := testClient(t, up.URL, func(c *Config) { c.IdleTimeout = 150 * time.Millisecond }).Generate(context.Background(), chatReq, rec.emit)
+		if err != nil || strings.Join(rec.deltas, "") != "late" {
+			t.Errorf("err %v deltas %q", err, rec.deltas)
+		}
+	})
 	t.Run("no response headers", func(t *testing.T) {
 		up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 			<-r.Context().Done()

@@ -49,8 +49,8 @@ type wireChunk struct {
 	Error json.RawMessage `json:"error"`
 }
 
-// readSSE consumes an event stream; onEvent is called for every event read.
-func (s *stream) readSSE(body io.Reader, onEvent func()) error {
+// readSSE consumes an event stream.
+func (s *stream) readSSE(body io.Reader) error {
 	r := newSSEReader(body)
 	s.finish, s.usage = "", nil
 	for {
@@ -68,7 +68,6 @@ func (s *stream) readSSE(body io.Reader, onEvent func()) error {
 			}
 			return &retryable{err: fmt.Errorf("openai: %w: reading stream: %v", generate.ErrUpstream, err)}
 		}
-		onEvent()
 		if string(bytes.TrimSpace(ev)) == "[DONE]" {
 			return s.done()
 		}
