@@ -41,7 +41,7 @@ type builder struct{ bytes.Buffer }
 
 func (b *builder) u32(v uint32) *builder { binary.Write(b, binary.LittleEndian, v); return b }
 func (b *builder) u64(v uint64) *builder { binary.Write(b, binary.LittleEndian, v); return b }
-func (b *builder) str(s string) *builder  { b.u64(uint64(len(s))); b.WriteString(s); return b }
+func (b *builder) str(s string) *builder { b.u64(uint64(len(s))); b.WriteString(s); return b }
 func (b *builder) header(version uint32, tensors, kvs uint64) *builder {
 	b.WriteString(Magic)
 	return b.u32(version).u64(tensors).u64(kvs)

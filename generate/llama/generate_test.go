@@ -284,12 +284,22 @@ func TestCancelFreesSlot(t *testing.T) {
 }
 
 func TestQueueOverflow(t *testing.T) {
-	m := oneSlot(t, 1)
+	m := oneSlot(t, 2)
 	hold := make(chan struct{})
 	started := make(chan struct{})
 	var wg sync.WaitGroup
-	var first, second result
-	wg.Add(2)
+	var first, second, waiter result
+	waitFor := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for m.pool.waiting.Load() != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("queue never reached %d waiters", n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		once := false
@@ -307,26 +317,25 @@ func TestQueueOverflow(t *testing.T) {
 		defer wg.Done()
 		second = collect(context.Background(), m, generate.Request{Prompt: "Once upon a time", MaxTokens: 3})
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for m.pool.waiting.Load() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("second request never queued")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer wg.Done()
+		waiter = collect(ctx, m, generate.Request{Prompt: "Once upon a time", MaxTokens: 3})
+	}()
+	waitFor(2)
 	third := collect(context.Background(), m, generate.Request{Prompt: "Once upon a time", MaxTokens: 3})
 	if !errors.Is(third.err, generate.ErrOverloaded) || third.events != 0 {
 		t.Errorf("third request: %v (%d events), want ErrOverloaded", third.err, third.events)
 	}
-	// A waiting request gives up when its context ends.
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	m.pool.queue = 2
-	if r := collect(ctx, m, generate.Request{Prompt: "a"}); !errors.Is(r.err, context.DeadlineExceeded) {
-		t.Errorf("waiting with deadline: %v", r.err)
-	}
+	// A waiting request gives up when its context ends, freeing its place.
+	cancel()
+	waitFor(1)
 	close(hold)
 	wg.Wait()
+	if !errors.Is(waiter.err, context.Canceled) || waiter.events != 0 {
+		t.Errorf("cancelled waiter: %v (%d events)", waiter.err, waiter.events)
+	}
 	if first.err != nil || second.err != nil || second.done.Usage.CompletionTokens != 3 {
 		t.Errorf("queued requests: %v, %v %+v", first.err, second.err, second.done.Usage)
 	}

@@ -25,40 +25,40 @@ type lib struct {
 	dir     string
 	version string
 
-	llamaVersion        func() string
-	logSet              func(cb, userData uintptr)
-	backendLoadAllFrom  func(dir string)
-	backendInit         func()
-	supportsGPUOffload  func() bool
-	modelDefaultParams  func() modelParams
-	ctxDefaultParams    func() contextParams
-	modelLoadFromFile   func(path string, p modelParams) uintptr
-	modelFree           func(model uintptr)
-	modelGetVocab       func(model uintptr) uintptr
-	modelNCtxTrain      func(model uintptr) int32
-	vocabNTokens        func(vocab uintptr) int32
-	vocabIsEOG          func(vocab uintptr, tok int32) bool
-	vocabBOS            func(vocab uintptr) int32
-	tokenize            func(vocab uintptr, text *byte, textLen int32, toks *int32, nMax int32, addSpecial, parseSpecial bool) int32
-	tokenToPiece        func(vocab uintptr, tok int32, buf *byte, length int32, lstrip int32, special bool) int32
-	detokenize          func(vocab uintptr, toks *int32, n int32, text *byte, max int32, removeSpecial, unparseSpecial bool) int32
-	initFromModel       func(model uintptr, p contextParams) uintptr
-	free                func(ctx uintptr)
-	nCtx                func(ctx uintptr) uint32
-	decode              func(ctx uintptr, b batch) int32
-	getMemory           func(ctx uintptr) uintptr
-	memoryClear         func(mem uintptr, data bool)
-	chatApplyTemplate   func(tmpl *byte, chat *chatMessage, n uintptr, addAss bool, buf *byte, length int32) int32
-	samplerChainInit    func(noPerf bool) uintptr // struct llama_sampler_chain_params is one bool
-	samplerChainAdd     func(chain, s uintptr)
-	samplerInitGreedy   func() uintptr
-	samplerInitTopK     func(k int32) uintptr
-	samplerInitTopP     func(p float32, minKeep uintptr) uintptr
-	samplerInitTemp     func(t float32) uintptr
-	samplerInitDist     func(seed uint32) uintptr
-	samplerSample       func(s, ctx uintptr, idx int32) int32
-	samplerFree         func(s uintptr)
-	abortCallbackPtr    uintptr
+	llamaVersion       func() string
+	logSet             func(cb, userData uintptr)
+	backendLoadAllFrom func(dir string)
+	backendInit        func()
+	supportsGPUOffload func() bool
+	modelDefaultParams func() modelParams
+	ctxDefaultParams   func() contextParams
+	modelLoadFromFile  func(path string, p modelParams) uintptr
+	modelFree          func(model uintptr)
+	modelGetVocab      func(model uintptr) uintptr
+	modelNCtxTrain     func(model uintptr) int32
+	vocabNTokens       func(vocab uintptr) int32
+	vocabIsEOG         func(vocab uintptr, tok int32) bool
+	vocabBOS           func(vocab uintptr) int32
+	tokenize           func(vocab uintptr, text *byte, textLen int32, toks *int32, nMax int32, addSpecial, parseSpecial bool) int32
+	tokenToPiece       func(vocab uintptr, tok int32, buf *byte, length int32, lstrip int32, special bool) int32
+	detokenize         func(vocab uintptr, toks *int32, n int32, text *byte, max int32, removeSpecial, unparseSpecial bool) int32
+	initFromModel      func(model uintptr, p contextParams) uintptr
+	free               func(ctx uintptr)
+	nCtx               func(ctx uintptr) uint32
+	decode             func(ctx uintptr, b batch) int32
+	getMemory          func(ctx uintptr) uintptr
+	memoryClear        func(mem uintptr, data bool)
+	chatApplyTemplate  func(tmpl *byte, chat *chatMessage, n uintptr, addAss bool, buf *byte, length int32) int32
+	samplerChainInit   func(noPerf bool) uintptr // struct llama_sampler_chain_params is one bool
+	samplerChainAdd    func(chain, s uintptr)
+	samplerInitGreedy  func() uintptr
+	samplerInitTopK    func(k int32) uintptr
+	samplerInitTopP    func(p float32, minKeep uintptr) uintptr
+	samplerInitTemp    func(t float32) uintptr
+	samplerInitDist    func(seed uint32) uintptr
+	samplerSample      func(s, ctx uintptr, idx int32) int32
+	samplerFree        func(s uintptr)
+	abortCallbackPtr   uintptr
 }
 
 var (

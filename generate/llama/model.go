@@ -20,18 +20,18 @@ import (
 // shared by all requests; each of Config.Slots slots owns a llama.cpp
 // context. A Model is safe for concurrent use.
 type Model struct {
-	lib     *lib
-	log     *slog.Logger
-	cfg     Config
-	path    string
-	model   uintptr
-	vocab   uintptr
-	nVocab  int32
-	bos     int32
-	nCtx    int
-	tmpl    string
-	info    generate.Info
-	pool    *pool
+	lib    *lib
+	log    *slog.Logger
+	cfg    Config
+	path   string
+	model  uintptr
+	vocab  uintptr
+	nVocab int32
+	bos    int32
+	nCtx   int
+	tmpl   string
+	info   generate.Info
+	pool   *pool
 
 	// mu is held shared by every call into llama.cpp and exclusively by
 	// Close, so the model is never freed under a running call.
