@@ -13,7 +13,8 @@ import (
 // Defaults for AnswerOptions.
 const (
 	// DefaultMaxTokens is the answer length reserved and requested when
-	// AnswerOptions.MaxTokens is 0.
+	// AnswerOptions.MaxTokens is 0, capped at a quarter of the budget for
+	// small contexts.
 	DefaultMaxTokens = 512
 	// DefaultContextBudget is used when neither AnswerOptions.ContextBudget
 	// nor the generator's Info().ContextSize is set.
@@ -41,7 +42,8 @@ type PassageAnswerer interface {
 type AnswerOptions struct {
 	// SystemPrompt replaces DefaultSystemPrompt when not empty.
 	SystemPrompt string
-	// MaxTokens bounds the answer and is reserved in the context (0 = DefaultMaxTokens).
+	// MaxTokens bounds the answer and is reserved in the context
+	// (0 = DefaultMaxTokens, at most a quarter of the budget).
 	MaxTokens int
 	// Temperature 0 is greedy decoding.
 	Temperature float64
@@ -167,16 +169,16 @@ func Answer(ctx context.Context, g Generator, question string, hits []data.Hit, 
 	if strings.TrimSpace(system) == "" {
 		system = DefaultSystemPrompt
 	}
-	maxTokens := opts.MaxTokens
-	if maxTokens == 0 {
-		maxTokens = DefaultMaxTokens
-	}
 	budget := opts.ContextBudget
 	if budget == 0 {
 		budget = info.ContextSize
 	}
 	if budget <= 0 {
 		budget = DefaultContextBudget
+	}
+	maxTokens := opts.MaxTokens
+	if maxTokens == 0 {
+		maxTokens = min(DefaultMaxTokens, max(budget/4, 16))
 	}
 	counter, _ := g.(TokenCounter)
 	packed, err := Pack(PassagesFromHits(hits), PackOptions{

@@ -274,3 +274,21 @@ func TestAnswerEventJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestAnswerDefaultMaxTokensFitsSmallContexts(t *testing.T) {
+	tests := []struct {
+		ctx, want int
+	}{
+		{4096, DefaultMaxTokens},
+		{1024, 256},
+	}
+	for _, tt := range tests {
+		g := &fakeGen{info: Info{ContextSize: tt.ctx}, deltas: []string{"x"}}
+		if _, err := Answer(context.Background(), g, "q", sampleHits(), AnswerOptions{SystemPrompt: "s"}, nil); err != nil {
+			t.Fatalf("context %d: %v", tt.ctx, err)
+		}
+		if g.got.MaxTokens != tt.want {
+			t.Errorf("context %d: max tokens %d, want %d", tt.ctx, g.got.MaxTokens, tt.want)
+		}
+	}
+}
