@@ -241,6 +241,9 @@ func (p *Puller) newRequest(ctx context.Context, method, u string) (*http.Reques
 	if p.cfg.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+p.cfg.Token)
 	}
+	// Sizes, checksums and byte ranges refer to the file itself, not to a
+	// compressed transfer.
+	req.Header.Set("Accept-Encoding", "identity")
 	return req, nil
 }
 
@@ -326,7 +329,7 @@ func statusError(resp *http.Response) error {
 	case c == http.StatusNotFound:
 		return fmt.Errorf("%w: %w: %s", ErrDownload, data.ErrNotFound, resp.Status)
 	case c == http.StatusUnauthorized:
-		return fmt.Errorf("%w: %w: %s (check the token)", ErrDownload, data.ErrUnauthorized, resp.Status)
+		return fmt.Errorf("%w: %w: %s (the repository is missing, gated or private: check the name and token)", ErrDownload, data.ErrUnauthorized, resp.Status)
 	case c == http.StatusForbidden:
 		return fmt.Errorf("%w: %w: %s", ErrDownload, data.ErrForbidden, resp.Status)
 	case c == http.StatusTooManyRequests || c >= 500:
