@@ -189,7 +189,9 @@ func chunkSegment(out []data.Chunk, docID, text string, ws []word, headings []st
 // splitWords finds the words of text, their token counts and the gaps
 // between them.
 func splitWords(text string, count func(string) int) []word {
-	var ws []word
+	// About one word per 6 bytes of prose; sized up front, since growing
+	// the slice by appending dominated the run time.
+	ws := make([]word, 0, len(text)/6+8)
 	start := -1
 	prevCJK := false
 	emit := func(end int) {
@@ -203,10 +205,24 @@ func splitWords(text string, count func(string) int) []word {
 		}
 	}
 	for i := 0; i < len(text); {
-		r, n := rune(text[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRuneInString(text[i:])
+		if c := text[i]; c < utf8.RuneSelf { // ASCII fast path
+			if asciiSpace[c] {
+				if start >= 0 {
+					emit(i)
+				}
+			} else {
+				if prevCJK {
+					emit(i)
+				}
+				if start < 0 {
+					start = i
+				}
+			}
+			prevCJK = false
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(text[i:])
 		switch {
 		case isSpaceRune(r):
 			emit(i)
@@ -236,6 +252,8 @@ func splitWords(text string, count func(string) int) []word {
 	}
 	return ws
 }
+
+var asciiSpace = [utf8.RuneSelf]bool{' ': true, '\n': true, '\t': true, '\r': true, '\f': true, '\v': true}
 
 func isSpaceRune(r rune) bool {
 	if r < utf8.RuneSelf {
