@@ -46,12 +46,14 @@ type File struct {
 // DefaultFiles are the files a BERT-family ONNX model needs.
 var DefaultFiles = []File{
 	{Path: "config.json"},
-	{Path: "tokenizer.json"},
+	{Path: "tokenizer.json", Alternatives: []string{"vocab.txt"}},
 	{Path: "tokenizer_config.json", Optional: true},
 	{Path: "special_tokens_map.json", Optional: true},
 	{Path: "vocab.txt", Optional: true},
 	{Path: "modules.json", Optional: true},
 	{Path: "1_Pooling/config.json", Optional: true},
+	{Path: "sentence_bert_config.json", Optional: true},
+	{Path: "config_sentence_transformers.json", Optional: true},
 	{Path: "onnx/model.onnx", Alternatives: []string{"model.onnx"}},
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -152,7 +153,7 @@ func (p *Puller) Pull(ctx context.Context, repoOrName string, progress Progress)
 		if err != nil {
 			return "", fmt.Errorf("hub: pull %s: %w", m.Repo, err)
 		}
-		if rf == nil {
+		if rf == nil || slices.ContainsFunc(plan, func(o remoteFile) bool { return o.path == rf.path }) {
 			continue
 		}
 		plan = append(plan, *rf)

@@ -434,3 +434,36 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestPullVocabInsteadOfTokenizerJSON(t *testing.T) {
+	const repo = "acme/old-bert"
+	files := repoFiles(repo)
+	delete(files, repo+"/tokenizer.json")
+	srv := httptest.NewServer(&fakeHub{files: files})
+	defer srv.Close()
+	p := newPuller(t, srv.URL, Config{})
+	dir, err := p.Pull(context.Background(), repo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInstalled(t, dir, files, repo)
+	in, err := Find(p.cfg.ModelsDir, nil, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range in.Files {
+		if f.Path == "vocab.txt" {
+			n++
+		}
+	}
+	if n != 1 || len(in.Files) != len(files) {
+		t.Errorf("files %+v", in.Files)
+	}
+
+	delete(files, repo+"/vocab.txt")
+	p2 := newPuller(t, srv.URL, Config{})
+	if _, err := p2.Pull(context.Background(), repo, nil); !errors.Is(err, data.ErrNotFound) {
+		t.Errorf("no tokenizer at all: %v, want ErrNotFound", err)
+	}
+}
