@@ -41,6 +41,9 @@ type Tokenizer struct {
 	pieceLen []int    // id -> length in UTF-16 code units, as JS counts
 	nodes    []trieNode
 	children map[uint64]int32 // parent node<<32 | rune -> child node
+	// rootASCII caches the root's children for runes below 0x2600 (Latin,
+	// Greek, Cyrillic, ..., and "▁"): the first step from every position.
+	rootASCII []int32
 	// splitsAtBoundary reports that no piece holds "▁" after its first
 	// character, so a segmentation never crosses a word boundary and a long
 	// input can stop early once enough ids are known.
@@ -114,6 +117,10 @@ func ParseVocabulary(data []byte) (*Tokenizer, error) {
 				t.splitsAtBoundary = false
 			}
 		}
+	}
+	t.rootASCII = make([]int32, 0x2600)
+	for r := range t.rootASCII {
+		t.rootASCII[r] = t.children[uint64(r)]
 	}
 	if t.pieceLen[unknownID] == 0 {
 		return nil, fmt.Errorf("%w: vocab.json: empty unknown piece", embed.ErrBadModel)
@@ -189,33 +196,32 @@ func symbols(text string) []rune {
 	return out
 }
 
-// candidate is a piece found in the input.
-type candidate struct {
-	start int32
-	id    int32
-	score float64
-}
-
 // encode tokenizes text. With limit > 0 it may stop early once the first
 // limit ids are certain and returns at least those (possibly more).
+//
+// The reference collects, for every end position, the pieces ending there
+// in ascending order of their start and then relaxes the end positions left
+// to right. Relaxing each piece as soon as its start is reached visits the
+// same (start, end) pairs in the same order per end position, with the
+// start's score already final, so it yields the same result without the
+// per-position lists.
 func (t *Tokenizer) encode(text string, limit int) []int {
 	syms := symbols(text)
 	n := len(syms)
 	if n == 0 {
 		return []int{}
 	}
-	// ends[e] lists the pieces that end at symbol position e, in ascending
-	// order of their start, as the reference visits them.
-	ends := make([][]candidate, n+1)
 	best := make([]float64, n+1)
 	words := make([]int32, n+1)
 	nextCheck := limit + 1
-
+	relax := func(end int, id int32, score float64) {
+		if best[end] == 0 || score >= best[end] {
+			best[end] = score
+			words[end] = id
+		}
+	}
 	for i := 0; i < n; i++ {
-		// Every piece that ends at i has been added (pieces are at least one
-		// symbol long), so position i is final: finish it.
-		t.relax(i, ends[i], best, words)
-		ends[i] = nil
+		// Every piece ending at i started earlier, so position i is final.
 		if limit > 0 && t.splitsAtBoundary && syms[i] == wordBoundary && i >= nextCheck {
 			// No piece spans position i, so the ids of syms[:i] are final.
 			if ids := t.backtrack(words, i); len(ids) > limit {
@@ -225,35 +231,33 @@ func (t *Tokenizer) encode(text string, limit int) []int {
 		}
 		matched := false
 		node := int32(0)
+		base := best[i]
 		for j := i; j < n; j++ {
-			child, ok := t.children[uint64(node)<<32|uint64(uint32(syms[j]))]
+			child, ok := t.child(node, syms[j])
 			if !ok {
 				break
 			}
 			node = child
 			if nd := &t.nodes[node]; nd.end {
-				ends[j+1] = append(ends[j+1], candidate{start: int32(i), id: nd.id, score: nd.score})
+				relax(j+1, nd.id, nd.score+base)
 				matched = true
 			}
 		}
 		if !matched {
-			ends[i+1] = append(ends[i+1], candidate{start: int32(i), id: unknownID, score: 0})
+			relax(i+1, unknownID, 0+base)
 		}
 	}
-	t.relax(n, ends[n], best, words)
 	return t.backtrack(words, n)
 }
 
-// relax settles the best segmentation score of position e from the pieces
-// ending there, with the reference's comparison rule.
-func (t *Tokenizer) relax(e int, cands []candidate, best []float64, words []int32) {
-	for _, c := range cands {
-		s := c.score + best[c.start]
-		if best[e] == 0 || s >= best[e] {
-			best[e] = s
-			words[e] = c.id
-		}
+// child follows the trie edge labelled r from node.
+func (t *Tokenizer) child(node int32, r rune) (int32, bool) {
+	if node == 0 && r >= 0 && int(r) < len(t.rootASCII) {
+		c := t.rootASCII[r]
+		return c, c != 0
 	}
+	c, ok := t.children[uint64(node)<<32|uint64(uint32(r))]
+	return c, ok
 }
 
 // backtrack reads the ids of syms[:end] back from words, stepping by each
