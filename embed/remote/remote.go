@@ -150,6 +150,18 @@ func (e *Embedder) Info() embed.Info {
 	}
 }
 
+// Dims returns the vector length, asking the server with a one-word
+// request when neither Config.Dims nor an earlier response told it.
+func (e *Embedder) Dims(ctx context.Context) (int, error) {
+	if d := e.dims.Load(); d > 0 {
+		return int(d), nil
+	}
+	if _, err := e.Embed(ctx, embed.Passage, []string{"dimension probe"}); err != nil {
+		return 0, err
+	}
+	return int(e.dims.Load()), nil
+}
+
 // Embed returns one vector per text, in order. It sends BatchSize texts
 // per request, Concurrency requests at a time, and stops at the first
 // error or when ctx is done.
@@ -282,7 +294,8 @@ func (e *Embedder) attempt(ctx context.Context, body []byte, n int) ([][]float32
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		err := fmt.Errorf("%w: %s: %s", ErrUpstream, resp.Status, strings.TrimSpace(string(snippet)))
 		switch {
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout ||
+			resp.StatusCode >= 500:
 			return nil, retryAfter(resp.Header.Get("Retry-After")), &retryable{err: err}
 		case resp.StatusCode == http.StatusUnauthorized:
 			return nil, 0, fmt.Errorf("%w: %w", data.ErrUnauthorized, err)

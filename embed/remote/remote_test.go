@@ -225,6 +225,7 @@ func TestEmbedRetries(t *testing.T) {
 		{"429 with Retry-After then success", &fakeServer{dims: 4, failures: 1, status: 429, after: "0"}, 3, nil, 2},
 		{"persistent 500", &fakeServer{dims: 4, failures: 100, status: 500}, 2, data.ErrUnavailable, 3},
 		{"400 is not retried", &fakeServer{dims: 4, failures: 100, status: 400}, 3, data.ErrInvalid, 1},
+		{"408 is retried", &fakeServer{dims: 4, failures: 1, status: 408}, 3, nil, 2},
 		{"404 is not retried", &fakeServer{dims: 4, failures: 100, status: 404}, 3, data.ErrNotFound, 1},
 		{"bad key", &fakeServer{dims: 4, wantKey: "right"}, 3, data.ErrUnauthorized, 1},
 		{"retries disabled", &fakeServer{dims: 4, failures: 100, status: 502}, -1, data.ErrUnavailable, 1},
@@ -370,5 +371,23 @@ func TestRetryAfterParse(t *testing.T) {
 		if d := retryAfter(c.h); d < c.min || d > c.max {
 			t.Errorf("retryAfter(%q) = %v, want [%v, %v]", c.h, d, c.min, c.max)
 		}
+	}
+}
+
+func TestDims(t *testing.T) {
+	f := &fakeServer{dims: 12}
+	e, _ := newEmbedder(t, f, Config{})
+	for range 2 {
+		d, err := e.Dims(context.Background())
+		if err != nil || d != 12 {
+			t.Fatalf("Dims = %d, %v", d, err)
+		}
+	}
+	if n := f.calls.Load(); n != 1 {
+		t.Errorf("%d probes, want 1", n)
+	}
+	fixed, _ := newEmbedder(t, &fakeServer{dims: 12}, Config{Dims: 7})
+	if d, err := fixed.Dims(context.Background()); err != nil || d != 7 {
+		t.Errorf("configured Dims = %d, %v", d, err)
 	}
 }
