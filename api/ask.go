@@ -1,0 +1,149 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/generate"
+)
+
+// askRequest is the body of POST /v1/indexes/{name}/ask: a search request
+// plus generation options.
+type askRequest struct {
+	searchRequest
+	Stream       bool     `json:"stream"`
+	MaxTokens    int      `json:"max_tokens"`
+	Temperature  float64  `json:"temperature"`
+	TopP         float64  `json:"top_p"`
+	SampleTopK   int      `json:"sample_top_k"`
+	Seed         *uint32  `json:"seed"`
+	Stop         []string `json:"stop"`
+	SystemPrompt string   `json:"system_prompt"`
+}
+
+// sseWriter writes server-sent events and flushes each one.
+type sseWriter struct {
+	w http.ResponseWriter
+	f http.Flusher
+}
+
+func newSSE(c echo.Context) *sseWriter {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	c.Response().WriteHeader(http.StatusOK)
+	f, _ := c.Response().Writer.(http.Flusher)
+	return &sseWriter{w: c.Response(), f: f}
+}
+
+// event writes one event; name "" writes a data-only event.
+func (s *sseWriter) event(name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		if _, err := fmt.Fprintf(s.w, "event: %s\n", name); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintf(s.w, "data: %s\n\n", b); err != nil {
+		return err
+	}
+	if s.f != nil {
+		s.f.Flush()
+	}
+	return nil
+}
+
+func (s *sseWriter) raw(line string) error {
+	if _, err := fmt.Fprintf(s.w, "data: %s\n\n", line); err != nil {
+		return err
+	}
+	if s.f != nil {
+		s.f.Flush()
+	}
+	return nil
+}
+
+func (s *Server) ask(c echo.Context) error {
+	var req askRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if s.cfg.Generator == nil {
+		return fmt.Errorf("no generator configured: %w", data.ErrUnavailable)
+	}
+	if strings.TrimSpace(req.Query) == "" {
+		return fmt.Errorf("%w: empty query", data.ErrInvalid)
+	}
+	q, err := req.toQuery()
+	if err != nil {
+		return err
+	}
+	if q.TopK == 0 {
+		q.TopK = 5
+	}
+	ctx := c.Request().Context()
+	hits, err := s.cfg.Engine.Search(ctx, c.Param("name"), q)
+	if err != nil {
+		return err
+	}
+	opts := generate.AnswerOptions{SystemPrompt: req.SystemPrompt, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
+		TopP: req.TopP, TopK: req.SampleTopK, Seed: req.Seed, Stop: req.Stop}
+	start := time.Now()
+	if !req.Stream {
+		ans, err := generate.Answer(ctx, s.cfg.Generator, req.Query, hits, opts, nil)
+		if err != nil {
+			return err
+		}
+		s.m.generateSeconds.Observe(time.Since(start).Seconds())
+		s.m.tokens.Add(float64(ans.Usage.CompletionTokens))
+		if hits == nil {
+			hits = []data.Hit{}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"answer": ans.Text, "citations": ans.Citations, "hits": hits,
+			"generator": ans.Generator, "usage": ans.Usage, "finish_reason": ans.FinishReason, "dropped": ans.Dropped})
+	}
+	sse := newSSE(c)
+	if err := sse.event("retrieval", map[string]any{"hits": hits}); err != nil {
+		return nil // client gone
+	}
+	var emitErr error
+	ans, err := generate.Answer(ctx, s.cfg.Generator, req.Query, hits, opts, func(ev generate.AnswerEvent) error {
+		switch ev.Type {
+		case "token":
+			emitErr = sse.event("token", map[string]string{"delta": ev.Delta})
+		case "done":
+			emitErr = sse.event("done", map[string]any{"citations": ev.Citations, "usage": ev.Usage,
+				"finish_reason": ev.FinishReason, "dropped": ev.Dropped, "generator": s.cfg.Generator.Info()})
+		case "error":
+			emitErr = sse.event("error", map[string]string{"message": ev.Error})
+		}
+		return emitErr
+	})
+	s.m.generateSeconds.Observe(time.Since(start).Seconds())
+	if ans != nil {
+		s.m.tokens.Add(float64(ans.Usage.CompletionTokens))
+	}
+	if err != nil && emitErr == nil && !errors.Is(err, ctx.Err()) {
+		// Answer already sent an "error" event for generation failures;
+		// anything else (packing, validation) is reported here.
+		var sent bool
+		if ans == nil {
+			_, code := StatusFor(err)
+			sent = sse.event("error", map[string]string{"code": code, "message": err.Error()}) == nil
+		}
+		_ = sent
+		s.log.Warn("ask stream ended with an error", "err", err)
+	}
+	return nil
+}

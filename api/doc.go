@@ -1,0 +1,7 @@
+// Package api is ragd's REST API on echo v4: index and document management,
+// search, retrieval-augmented answers streamed over SSE, and
+// OpenAI-compatible chat completions, embeddings and model listing, with
+// health checks, Prometheus metrics and JSON errors
+// ({"error":{"code","message"}}) mapped from the shared sentinel errors by
+// one function (StatusFor).
+package api

@@ -1,0 +1,328 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/ingest"
+)
+
+// decode reads a JSON body strictly: unknown fields, trailing data and
+// malformed JSON are 400s.
+func decode(c echo.Context, v any) error {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("%w: request body over %d bytes", data.ErrTooLarge, mbe.Limit)
+		}
+		return fmt.Errorf("%w: reading body: %v", data.ErrInvalid, err)
+	}
+	return decodeBytes(body, v)
+}
+
+func decodeBytes(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fmt.Errorf("%w: empty request body (want JSON)", data.ErrInvalid)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: invalid JSON: %v", data.ErrInvalid, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing data after the JSON body", data.ErrInvalid)
+	}
+	return nil
+}
+
+type createIndexRequest struct {
+	Name         string  `json:"name"`
+	Description  string  `json:"description,omitempty"`
+	Model        *string `json:"model,omitempty"`
+	Dims         int     `json:"dims,omitempty"`
+	Metric       string  `json:"metric,omitempty"`
+	ChunkSize    int     `json:"chunk_size,omitempty"`
+	ChunkOverlap int     `json:"chunk_overlap,omitempty"`
+}
+
+func (s *Server) createIndex(c echo.Context) error {
+	var req createIndexRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	model := s.cfg.DefaultModel
+	if req.Model != nil {
+		model = *req.Model
+	}
+	cfg := data.IndexConfig{Name: req.Name, Description: req.Description, Dims: req.Dims, Metric: data.Metric(req.Metric),
+		ChunkSize: req.ChunkSize, ChunkOverlap: req.ChunkOverlap}
+	if model != "" && model != "none" && req.Dims == 0 {
+		if s.cfg.Models == nil {
+			return fmt.Errorf("model %q: %w: no models configured", model, data.ErrUnavailable)
+		}
+		emb, err := s.cfg.Models.Embedder(c.Request().Context(), model)
+		if err != nil {
+			return err
+		}
+		cfg.Model, cfg.Dims = model, emb.Info().Dims
+	}
+	created, err := s.cfg.Engine.CreateIndex(c.Request().Context(), cfg)
+	if err != nil {
+		return err
+	}
+	info, err := s.cfg.Engine.Index(c.Request().Context(), created.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, info)
+}
+
+func (s *Server) listIndexes(c echo.Context) error {
+	infos, err := s.cfg.Engine.Indexes(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if infos == nil {
+		infos = []index.IndexInfo{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"indexes": infos})
+}
+
+func (s *Server) getIndex(c echo.Context) error {
+	info, err := s.cfg.Engine.Index(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, info)
+}
+
+func (s *Server) deleteIndex(c echo.Context) error {
+	if err := s.cfg.Engine.DropIndex(c.Request().Context(), c.Param("name")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// docInput is a document as clients send it (the JSONL/BEIR shape).
+type docInput struct {
+	ID       string         `json:"id"`
+	AltID    string         `json:"_id"`
+	Title    string         `json:"title"`
+	Text     string         `json:"text"`
+	Source   string         `json:"source"`
+	Metadata map[string]any `json:"metadata"`
+}
+
+type putDocumentsRequest struct {
+	Documents []docInput `json:"documents"`
+	Force     bool       `json:"force"`
+}
+
+// MaxDocumentsPerRequest bounds one documents request.
+const MaxDocumentsPerRequest = 10000
+
+func (s *Server) putDocuments(c echo.Context) error {
+	ctx := c.Request().Context()
+	name := c.Param("name")
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("%w: request body over %d bytes", data.ErrTooLarge, mbe.Limit)
+		}
+		return fmt.Errorf("%w: %v", data.ErrInvalid, err)
+	}
+	var req putDocumentsRequest
+	trim := bytes.TrimSpace(body)
+	switch {
+	case len(trim) > 0 && trim[0] == '[':
+		err = decodeBytes(body, &req.Documents)
+	case bytes.Contains(trim, []byte(`"documents"`)):
+		err = decodeBytes(body, &req)
+	default:
+		var one docInput
+		err = decodeBytes(body, &one)
+		req.Documents = []docInput{one}
+	}
+	if err != nil {
+		return err
+	}
+	if len(req.Documents) == 0 {
+		return fmt.Errorf("%w: no documents", data.ErrInvalid)
+	}
+	if len(req.Documents) > MaxDocumentsPerRequest {
+		return fmt.Errorf("%w: %d documents in one request (limit %d)", data.ErrTooLarge, len(req.Documents), MaxDocumentsPerRequest)
+	}
+	info, err := s.cfg.Engine.Index(ctx, name)
+	if err != nil {
+		return err
+	}
+	docs := make([]data.Document, len(req.Documents))
+	for i, d := range req.Documents {
+		id := d.ID
+		if id == "" {
+			id = d.AltID
+		}
+		if id == "" {
+			return fmt.Errorf("%w: documents[%d] has no id", data.ErrInvalid, i)
+		}
+		if strings.TrimSpace(d.Text) == "" && strings.TrimSpace(d.Title) == "" {
+			return fmt.Errorf("%w: documents[%d] (%q) has no text", data.ErrInvalid, i, id)
+		}
+		src := d.Source
+		if src == "" {
+			src = "api"
+		}
+		docs[i] = data.Document{ID: id, Title: d.Title, Text: d.Text, Source: src, Metadata: d.Metadata}
+	}
+	var emb embed.Embedder
+	if info.Model != "" {
+		if emb, err = s.cfg.Models.Embedder(ctx, info.Model); err != nil {
+			return err
+		}
+	}
+	sum, err := ingest.Documents(ctx, s.cfg.Engine, docs, ingest.Config{
+		Index: name, Force: req.Force, Embedder: emb, Cache: s.cfg.Engine.Store(), Logger: s.log,
+		Chunk: ingest.ChunkOptions{Size: info.ChunkSize, Overlap: info.ChunkOverlap},
+	})
+	if err != nil {
+		return err
+	}
+	s.m.ingestDocs.Add(float64(sum.Docs))
+	s.m.ingestChunks.Add(float64(sum.Chunks))
+	return c.JSON(http.StatusOK, map[string]any{"written": sum.Docs, "skipped": sum.Skipped, "chunks": sum.Chunks,
+		"embedded": sum.Embedded, "cache_hits": sum.CacheHits, "took_ms": sum.Elapsed.Milliseconds()})
+}
+
+func (s *Server) listDocuments(c echo.Context) error {
+	limit := 100
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n <= 0 || n > 1000 {
+			return fmt.Errorf("%w: limit must be 1..1000", data.ErrInvalid)
+		}
+		limit = n
+	}
+	docs, err := s.cfg.Engine.Documents(c.Request().Context(), c.Param("name"), c.QueryParam("after"), limit)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(docs) == limit {
+		next = docs[len(docs)-1].ID
+	}
+	if docs == nil {
+		docs = []index.DocumentSummary{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"documents": docs, "next": next})
+}
+
+// docID reads the document id from the wildcard; ids may contain slashes
+// (file paths), sent raw or percent-encoded.
+func docID(c echo.Context) (string, error) {
+	raw := c.Param("*")
+	id, err := url.PathUnescape(raw)
+	if err != nil || id == "" {
+		return "", fmt.Errorf("%w: bad document id %q", data.ErrInvalid, raw)
+	}
+	return id, nil
+}
+
+func (s *Server) getDocument(c echo.Context) error {
+	id, err := docID(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.cfg.Engine.Document(c.Request().Context(), c.Param("name"), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) deleteDocument(c echo.Context) error {
+	id, err := docID(c)
+	if err != nil {
+		return err
+	}
+	n, _, err := s.cfg.Engine.DeleteDocuments(c.Request().Context(), c.Param("name"), []string{id})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("document %q: %w", id, data.ErrNotFound)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// searchRequest is the body of POST /v1/indexes/{name}/search.
+type searchRequest struct {
+	Query     string          `json:"query"`
+	TopK      int             `json:"top_k"`
+	Mode      string          `json:"mode"`
+	Filter    json.RawMessage `json:"filter"`
+	Vector    []float32       `json:"vector"`
+	Namespace string          `json:"namespace"`
+	Fusion    string          `json:"fusion"`
+	Alpha     *float64        `json:"alpha"`
+	RRFK      int             `json:"rrf_k"`
+	Explain   bool            `json:"explain"`
+	Rerank    bool            `json:"rerank"`
+	Ef        int             `json:"ef"`
+	Model     string          `json:"model"`
+}
+
+func (r searchRequest) toQuery() (data.Query, error) {
+	q := data.Query{Text: r.Query, TopK: r.TopK, Mode: data.Mode(r.Mode), Vector: r.Vector, Namespace: r.Namespace,
+		Fusion: data.Fusion(r.Fusion), RRFK: r.RRFK, Explain: r.Explain, Rerank: r.Rerank, Ef: r.Ef, Model: r.Model, Alpha: 0.5}
+	if r.Alpha != nil {
+		q.Alpha = *r.Alpha
+	}
+	if len(r.Filter) > 0 {
+		f, err := data.ParseFilterJSON(r.Filter)
+		if err != nil {
+			return q, err
+		}
+		q.Filter = f
+	}
+	return q, nil
+}
+
+func (s *Server) search(c echo.Context) error {
+	var req searchRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	q, err := req.toQuery()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	hits, err := s.cfg.Engine.Search(c.Request().Context(), c.Param("name"), q)
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	mode := q.Mode
+	if mode == "" {
+		mode = "auto"
+	}
+	s.m.searchSeconds.WithLabelValues(string(mode)).Observe(took.Seconds())
+	if hits == nil {
+		hits = []data.Hit{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"hits": hits, "took_ms": float64(took.Microseconds()) / 1000})
+}

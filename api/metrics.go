@@ -1,0 +1,30 @@
+package api
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are ragd's own Prometheus series (request latency comes from the
+// echoprometheus middleware).
+type metrics struct {
+	searchSeconds   *prometheus.HistogramVec
+	ingestChunks    prometheus.Counter
+	ingestDocs      prometheus.Counter
+	embedSeconds    prometheus.Histogram
+	generateSeconds prometheus.Histogram
+	tokens          prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		searchSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "ragd", Name: "search_seconds",
+			Help: "Search latency by mode.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}}, []string{"mode"}),
+		ingestChunks: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "ragd", Name: "ingest_chunks_total", Help: "Chunks written through the API."}),
+		ingestDocs:   prometheus.NewCounter(prometheus.CounterOpts{Namespace: "ragd", Name: "ingest_documents_total", Help: "Documents written through the API."}),
+		embedSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "ragd", Name: "embed_seconds",
+			Help: "Embedding request latency.", Buckets: prometheus.DefBuckets}),
+		generateSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "ragd", Name: "generate_seconds",
+			Help: "Generation latency (whole answer).", Buckets: prometheus.DefBuckets}),
+		tokens: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "ragd", Name: "generated_tokens_total", Help: "Completion tokens generated."}),
+	}
+	reg.MustRegister(m.searchSeconds, m.ingestChunks, m.ingestDocs, m.embedSeconds, m.generateSeconds, m.tokens)
+	return m
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/ragd/ragd/api"
+	"github.com/ragd/ragd/embed"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "serve the REST API (search, ask, OpenAI-compatible routes)", run: runServe})
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve", "serve [--addr HOST:PORT] [--data-dir DIR]")
+	warm := fs.Bool("warm", true, "load the default embedding model at start so no request pays a cold start")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := checkBind(a.cfg.Addr, a.cfg.Open); err != nil {
+		return err
+	}
+	gen, err := a.generator(ctx)
+	if err != nil {
+		return err
+	}
+	if *warm && !noModel(a.cfg.Model) {
+		if _, err := a.pool.Embedder(ctx, a.cfg.Model); err != nil {
+			a.log.Warn("default model not available; vector search needs it", "model", a.cfg.Model, "err", err)
+		}
+	}
+	srv := api.New(api.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
+		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version})
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", a.cfg.Addr, err)
+	}
+	fmt.Fprintf(e.stdout, "ragd %s serving on http://%s (data %s, generator %s)\n", version, ln.Addr(), a.cfg.DataDir, gen.Info().ID)
+	err = srv.Serve(ctx, ln, a.cfg.ShutdownTimeout)
+	fmt.Fprintln(e.stdout, "ragd: shut down")
+	return err
+}
+
+// checkBind refuses to serve without keys on a non-loopback address unless
+// open access is explicitly configured.
+func checkBind(addr string, open bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageErr("bad --addr %q: %v", addr, err)
+	}
+	if open || host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return usageErr("refusing to serve on non-loopback address %q without API keys; pass --open to allow unauthenticated access", addr)
+}
+
+// poolAdapter exposes the model pool to the API.
+type poolAdapter struct{ p *modelPool }
+
+func (a poolAdapter) Embedder(ctx context.Context, name string) (embed.Embedder, error) {
+	return a.p.Embedder(ctx, name)
+}
+
+func (a poolAdapter) ListModels() []api.ModelInfo {
+	var out []api.ModelInfo
+	for _, m := range a.p.list() {
+		out = append(out, api.ModelInfo{ID: m.ID, Kind: m.Kind, Dims: m.Dims, SizeBytes: m.SizeBytes, Loaded: m.Loaded, LoadMS: m.LoadMS})
+	}
+	return out
+}
