@@ -80,14 +80,16 @@ func isControl(r rune) bool {
 }
 
 // isCJK reports CJK Unified Ideographs (and extensions) and compatibility
-// ideographs: the ranges BERT splits into single-character words.
+// ideographs: the ranges BERT splits into single-character words. Like the
+// Hugging Face implementation, it starts the fifth range at U+2B920, so
+// U+2B820..U+2B91F stay inside words.
 func isCJK(r rune) bool {
 	return (r >= 0x4E00 && r <= 0x9FFF) ||
 		(r >= 0x3400 && r <= 0x4DBF) ||
 		(r >= 0x20000 && r <= 0x2A6DF) ||
 		(r >= 0x2A700 && r <= 0x2B73F) ||
 		(r >= 0x2B740 && r <= 0x2B81F) ||
-		(r >= 0x2B820 && r <= 0x2CEAF) ||
+		(r >= 0x2B920 && r <= 0x2CEAF) ||
 		(r >= 0xF900 && r <= 0xFAFF) ||
 		(r >= 0x2F800 && r <= 0x2FA1F)
 }

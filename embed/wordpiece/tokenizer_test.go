@@ -24,6 +24,8 @@ func TestNormalization(t *testing.T) {
 		{"ascii symbols are punctuation", "a$b^c`d", []string{"a", "$", "b", "^", "c", "`", "d"}, ""},
 		{"unicode punctuation", "a\u2014b\u00bfc", []string{"a", "\u2014", "b", "\u00bf", "c"}, ""},
 		{"cjk split", "\u6211\u60f3ab", nil, "\u6211 \u60f3 ab"},
+		{"cjk extension split", "a\U0002B920b", []string{"a", "[UNK]", "b"}, ""},
+		{"reference range gap is not split", "a\U0002B820b", []string{"[UNK]"}, ""},
 		{"control chars dropped", "he\x00l\u200blo\ufffd", []string{"hello"}, ""},
 		{"whitespace kinds", "a\tb\nc\u00a0d\u3000e", []string{"a", "b", "c", "d", "e"}, ""},
 		{"subwords", "unaffable", []string{"una", "##ffa", "##ble"}, ""},
