@@ -98,6 +98,12 @@ type chatMessage struct {
 	content *byte
 }
 
+// logitBias mirrors llama_logit_bias (8 bytes).
+type logitBias struct {
+	token int32
+	bias  float32
+}
+
 // ggml log levels (enum ggml_log_level).
 const (
 	logLevelDebug = 1

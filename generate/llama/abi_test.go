@@ -42,6 +42,7 @@ func TestStructLayout(t *testing.T) {
 		{"llama_batch.token", unsafe.Offsetof(b.token), 8},
 		{"llama_batch.logits", unsafe.Offsetof(b.logits), 48},
 		{"sizeof(llama_chat_message)", unsafe.Sizeof(chatMessage{}), 16},
+		{"sizeof(llama_logit_bias)", unsafe.Sizeof(logitBias{}), 8},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

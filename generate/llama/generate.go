@@ -108,6 +108,9 @@ func (m *Model) promptTokens(prompt string) ([]int32, error) {
 func (m *Model) newSampler(req generate.Request) uintptr {
 	l := m.lib
 	chain := l.samplerChainInit(true)
+	if m.biasHook != nil {
+		m.biasHook(chain)
+	}
 	if req.Temperature == 0 {
 		l.samplerChainAdd(chain, l.samplerInitGreedy())
 		return chain

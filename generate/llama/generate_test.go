@@ -372,3 +372,27 @@ func TestConcurrentRequests(t *testing.T) {
 func generateReq(n int) generate.Request {
 	return generate.Request{Prompt: "Once upon a time", MaxTokens: n}
 }
+
+// TestEndOfGeneration forces the end-of-sequence token (</s>, id 2) after a
+// few tokens with a llama.cpp logit-bias sampler and checks that generation
+// stops there with finish reason "stop" and that EOS is not counted.
+func TestEndOfGeneration(t *testing.T) {
+	m := oneSlot(t, 0)
+	if !m.lib.vocabIsEOG(m.vocab, 2) || m.lib.vocabIsEOG(m.vocab, 9038) {
+		t.Fatal("llama_vocab_is_eog disagrees with the Llama-2 vocabulary (</s> = 2)")
+	}
+	free := collect(context.Background(), m, generateReq(8))
+	if free.err != nil || free.done.FinishReason != FinishLength {
+		t.Fatalf("unbiased run: %v %+v", free.err, free.done)
+	}
+	bias := []logitBias{{token: 2, bias: 1e9}}
+	m.biasHook = func(chain uintptr) {
+		m.lib.samplerChainAdd(chain, m.lib.samplerInitBias(m.nVocab, int32(len(bias)), &bias[0]))
+	}
+	for _, temp := range []float64{0, 0.8} {
+		r := collect(context.Background(), m, generate.Request{Prompt: "Once upon a time", MaxTokens: 8, Temperature: temp, Seed: seed(1)})
+		if r.err != nil || r.done.FinishReason != FinishStop || r.done.Usage.CompletionTokens != 0 || len(r.deltas) != 0 {
+			t.Errorf("temperature %v: %v %+v %+v %q", temp, r.err, r.done, r.done.Usage, r.deltas)
+		}
+	}
+}

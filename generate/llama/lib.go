@@ -57,6 +57,7 @@ type lib struct {
 	samplerInitTemp    func(t float32) uintptr
 	samplerInitDist    func(seed uint32) uintptr
 	samplerSample      func(s, ctx uintptr, idx int32) int32
+	samplerInitBias    func(nVocab, nBias int32, bias *logitBias) uintptr
 	samplerFree        func(s uintptr)
 	abortCallbackPtr   uintptr
 }
@@ -206,6 +207,8 @@ func (l *lib) bind(llamaH, ggmlH uintptr) (err error) {
 	reg(&l.samplerInitTemp, llamaH, "llama_sampler_init_temp")
 	reg(&l.samplerInitDist, llamaH, "llama_sampler_init_dist")
 	reg(&l.samplerSample, llamaH, "llama_sampler_sample")
+	reg(&l.samplerInitBias, llamaH, "llama_sampler_init_logit_bias")
+	reg(&l.samplerInitBias, llamaH, "llama_sampler_init_logit_bias")
 	reg(&l.samplerFree, llamaH, "llama_sampler_free")
 	return err
 }

@@ -32,6 +32,9 @@ type Model struct {
 	tmpl   string
 	info   generate.Info
 	pool   *pool
+	// biasHook, when set (by tests), adds samplers at the head of every
+	// sampler chain.
+	biasHook func(chain uintptr)
 
 	// mu is held shared by every call into llama.cpp and exclusively by
 	// Close, so the model is never freed under a running call.
