@@ -149,7 +149,8 @@ type splitter struct {
 	word  []byte
 	chars int
 	dec   []byte
-	// collect and broke serve table building (see table).
+	tbl   []runeEntry
+	// collect and broke serve table building (see tableFor).
 	collect, broke bool
 }
 
@@ -187,7 +188,10 @@ func (s *splitter) run(text string) {
 			continue
 		}
 		if r < tableEnd {
-			e := &s.table()[r-utf8.RuneSelf]
+			if s.tbl == nil {
+				s.tbl = tableFor(n)
+			}
+			e := &s.tbl[r-utf8.RuneSelf]
 			switch {
 			case e.drop:
 			case e.plain:
@@ -236,9 +240,9 @@ var tables [16]struct {
 	t    []runeEntry
 }
 
-// table returns the shared normalisation table of this normalizer.
-func (s *splitter) table() []runeEntry {
-	n := s.t.norm
+// tableFor returns the shared normalisation table of a normalizer,
+// building it on first use.
+func tableFor(n normalizer) []runeEntry {
 	k := 0
 	for i, b := range []bool{n.clean, n.cjk, n.strip, n.lower} {
 		if b {
