@@ -93,8 +93,10 @@ func openSession(path string, cfg Config, wantOutputs []string, rank int) (*sess
 
 func (s *session) close() error { return s.s.Destroy() }
 
-// run feeds one padded batch and returns the output data and shape.
-func (s *session) run(ids, mask, types []int64, batch, seq int) ([]float32, []int64, error) {
+// run feeds one padded batch and passes the output data and shape to use,
+// which must not keep the data: it belongs to ONNX Runtime and is freed
+// when use returns.
+func (s *session) run(ids, mask, types []int64, batch, seq int, use func(out []float32, shape []int64) error) error {
 	shape := ort.NewShape(int64(batch), int64(seq))
 	values := make([]ort.Value, 0, len(s.inputs))
 	defer func() {
@@ -112,7 +114,7 @@ func (s *session) run(ids, mask, types []int64, batch, seq int) ([]float32, []in
 		}
 		t, err := ort.NewTensor(shape, data)
 		if err != nil {
-			return nil, nil, fmt.Errorf("onnx: input tensor %s: %w", name, err)
+			return fmt.Errorf("onnx: input tensor %s: %w", name, err)
 		}
 		values = append(values, t)
 	}
@@ -121,15 +123,14 @@ func (s *session) run(ids, mask, types []int64, batch, seq int) ([]float32, []in
 	err := s.s.Run(values, outputs)
 	s.inRun.Add(int64(time.Since(start)))
 	if err != nil {
-		return nil, nil, fmt.Errorf("onnx: run: %w", err)
+		return fmt.Errorf("onnx: run: %w", err)
 	}
 	defer outputs[0].Destroy()
 	t, ok := outputs[0].(*ort.Tensor[float32])
 	if !ok {
-		return nil, nil, badModel("output %s is not a float32 tensor", s.output)
+		return badModel("output %s is not a float32 tensor", s.output)
 	}
-	// The tensor's memory belongs to ONNX Runtime; copy before Destroy.
-	return slices.Clone(t.GetData()), slices.Clone([]int64(t.GetShape())), nil
+	return use(t.GetData(), t.GetShape())
 }
 
 // batcher runs encodings through a session in length-sorted, padded
@@ -140,9 +141,9 @@ type batcher struct {
 	padID     int32
 }
 
-// each calls fn for every batch with the original indices of its rows and
-// the output [len(idx), ...]; seq is the padded length and masks the
-// attention masks (padded) of the rows.
+// each calls fn for every batch with the original indices of its rows, the
+// output [len(idx), ...] (valid only during the call) and the padded
+// attention masks of the rows.
 func (b *batcher) each(ctx context.Context, encs []wordpiece.Encoding,
 	fn func(idx []int, out []float32, shape []int64, masks [][]int64) error) error {
 	order := make([]int, len(encs))
@@ -176,11 +177,10 @@ func (b *batcher) each(ctx context.Context, encs []wordpiece.Encoding,
 			}
 			masks[r] = mask[row : row+seq]
 		}
-		out, shape, err := b.sess.run(ids, mask, types, len(idx), seq)
+		err := b.sess.run(ids, mask, types, len(idx), seq, func(out []float32, shape []int64) error {
+			return fn(idx, out, shape, masks)
+		})
 		if err != nil {
-			return fmt.Errorf("batch %d: %w", start/b.batchSize, err)
-		}
-		if err := fn(idx, out, shape, masks); err != nil {
 			return fmt.Errorf("batch %d: %w", start/b.batchSize, err)
 		}
 	}
