@@ -85,3 +85,23 @@ func TestLogCallback(t *testing.T) {
 		t.Errorf("no llama_model_loader line among %d: %q", len(h.msgs), h.msgs[:5])
 	}
 }
+
+func TestAbortFlagsReused(t *testing.T) {
+	i, f := newAbortFlag()
+	f.Store(true)
+	if abortCallback(i) != 1 {
+		t.Error("raised flag not reported")
+	}
+	releaseAbortFlag(i)
+	if abortCallback(i) != 0 {
+		t.Error("released flag still reported")
+	}
+	j, g := newAbortFlag()
+	defer releaseAbortFlag(j)
+	if j != i || g.Load() {
+		t.Errorf("slot %d not reused (got %d) or new flag raised", i, j)
+	}
+	if abortCallback(1<<40) != 0 {
+		t.Error("out-of-range data aborted")
+	}
+}

@@ -238,8 +238,23 @@ func newAbortFlag() (uintptr, *atomic.Bool) {
 	abortMu.Lock()
 	defer abortMu.Unlock()
 	f := new(atomic.Bool)
+	for i, old := range abortFlags {
+		if old == nil {
+			abortFlags[i] = f
+			return uintptr(i), f
+		}
+	}
 	abortFlags = append(abortFlags, f)
 	return uintptr(len(abortFlags) - 1), f
+}
+
+// releaseAbortFlag frees an entry once its context is freed.
+func releaseAbortFlag(i uintptr) {
+	abortMu.Lock()
+	defer abortMu.Unlock()
+	if i < uintptr(len(abortFlags)) {
+		abortFlags[i] = nil
+	}
 }
 
 // abortCallback is a ggml_abort_callback: non-zero aborts the computation.

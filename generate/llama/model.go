@@ -148,9 +148,10 @@ func (m *Model) newSlot() (*slot, error) {
 	cp.abortCallbackData = idx
 	c := m.lib.initFromModel(m.model, cp)
 	if c == 0 {
+		releaseAbortFlag(idx)
 		return nil, fmt.Errorf("llama: %w: could not create a context of %d tokens (see debug log)", generate.ErrUnavailable, m.nCtx)
 	}
-	return &slot{ctx: c, mem: m.lib.getMemory(c), abort: flag, nBatch: int(cp.nBatch)}, nil
+	return &slot{ctx: c, mem: m.lib.getMemory(c), abort: flag, abortID: idx, nBatch: int(cp.nBatch)}, nil
 }
 
 // Info describes the model.

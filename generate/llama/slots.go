@@ -12,11 +12,12 @@ import (
 // slot is one llama.cpp context with its KV cache. A slot is used by one
 // request at a time.
 type slot struct {
-	ctx    uintptr
-	mem    uintptr
-	abort  *atomic.Bool
-	nBatch int
-	tokens []int32 // scratch for single-token decodes, kept on the heap
+	ctx     uintptr
+	mem     uintptr
+	abort   *atomic.Bool
+	abortID uintptr // index of abort in the abort callback's table
+	nBatch  int
+	tokens  []int32 // scratch for single-token decodes, kept on the heap
 }
 
 // pool hands out slots to requests, with a bounded number of waiters.
@@ -72,6 +73,7 @@ func (p *pool) drain(l *lib) {
 		select {
 		case s := <-p.free:
 			l.free(s.ctx)
+			releaseAbortFlag(s.abortID)
 		default:
 			return
 		}
