@@ -37,6 +37,16 @@ func FuzzEncode(f *testing.F) {
 		if len(toks) != len(ids) {
 			t.Fatalf("Tokenize: %d tokens, %d ids", len(toks), len(ids))
 		}
+		// Without truncation, Encode is Tokenize between [CLS] and [SEP].
+		full := tk.Encode(text, -1)
+		if len(full.IDs) != len(ids)+2 || full.Truncated {
+			t.Fatalf("Encode has %d ids, Tokenize %d", len(full.IDs), len(ids))
+		}
+		for i, id := range ids {
+			if full.IDs[i+1] != id {
+				t.Fatalf("Encode and Tokenize differ at %d", i)
+			}
+		}
 		p := tk.EncodePair(text, text, maxLen)
 		if len(p.IDs) != len(p.TypeIDs) {
 			t.Fatal("pair lengths differ")
