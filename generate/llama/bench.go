@@ -27,17 +27,23 @@ type FirstTokenTimes struct {
 	// Overhead is the median of the per-run differences Generate - Bare
 	// (runs alternate between the two).
 	Overhead time.Duration
+	// GenerateMin and BareMin are the fastest runs: on a machine shared
+	// with other work they are the least noisy estimate, and their
+	// difference is ragd's added time.
+	GenerateMin, BareMin time.Duration
 }
 
 func (f FirstTokenTimes) String() string {
-	return fmt.Sprintf("first token over %d runs, %d prompt tokens: Generate %v, bare llama.cpp %v, ragd overhead %v",
-		f.Runs, f.PromptTokens, f.Generate, f.Bare, f.Overhead)
+	return fmt.Sprintf("first token over %d runs, %d prompt tokens: median Generate %v, bare llama.cpp %v, paired overhead %v; fastest Generate %v, bare %v, overhead %v",
+		f.Runs, f.PromptTokens, f.Generate, f.Bare, f.Overhead, f.GenerateMin, f.BareMin, f.GenerateMin-f.BareMin)
 }
 
 var errFirstToken = errors.New("llama bench: first token")
 
-// BenchFirstToken measures FirstTokenTimes over runs alternating runs of
-// each path. It is what `ragd bench generate` reports.
+// BenchFirstToken measures FirstTokenTimes over runs pairs of runs, one
+// of each path, in alternating order. It is meant for `ragd bench
+// generate`. On a loaded machine use many runs: the medians are robust,
+// single runs are not.
 func (m *Model) BenchFirstToken(ctx context.Context, prompt string, runs int) (FirstTokenTimes, error) {
 	if runs <= 0 || prompt == "" {
 		return FirstTokenTimes{}, fmt.Errorf("llama bench: %w: need a prompt and runs > 0", data.ErrInvalid)
@@ -45,11 +51,22 @@ func (m *Model) BenchFirstToken(ctx context.Context, prompt string, runs int) (F
 	res := FirstTokenTimes{Runs: runs}
 	var gen, bare, diff []time.Duration
 	for i := 0; i < runs; i++ {
-		g, err := m.firstTokenGenerate(ctx, prompt)
-		if err != nil {
-			return res, err
+		// Alternate which path goes first so that neither always runs
+		// on caches warmed by the other.
+		var (
+			g, b time.Duration
+			n    int
+			err  error
+		)
+		if i%2 == 0 {
+			if g, err = m.firstTokenGenerate(ctx, prompt); err == nil {
+				b, n, err = m.firstTokenBare(ctx, prompt)
+			}
+		} else {
+			if b, n, err = m.firstTokenBare(ctx, prompt); err == nil {
+				g, err = m.firstTokenGenerate(ctx, prompt)
+			}
 		}
-		b, n, err := m.firstTokenBare(ctx, prompt)
 		if err != nil {
 			return res, err
 		}
@@ -57,6 +74,7 @@ func (m *Model) BenchFirstToken(ctx context.Context, prompt string, runs int) (F
 		gen, bare, diff = append(gen, g), append(bare, b), append(diff, g-b)
 	}
 	res.Generate, res.Bare, res.Overhead = median(gen), median(bare), median(diff)
+	res.GenerateMin, res.BareMin = gen[0], bare[0] // median sorted them
 	return res, nil
 }
 

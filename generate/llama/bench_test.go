@@ -16,7 +16,8 @@ func TestBenchFirstToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.PromptTokens < 80 || res.Generate <= 0 || res.Bare <= 0 || res.Runs != 5 {
+	if res.PromptTokens < 80 || res.Generate <= 0 || res.Bare <= 0 || res.Runs != 5 ||
+		res.GenerateMin > res.Generate || res.BareMin > res.Bare {
 		t.Errorf("%+v", res)
 	}
 	t.Log(res)
@@ -62,6 +63,8 @@ func BenchmarkFirstToken(b *testing.B) {
 		b.ReportMetric(float64(r.Generate)/float64(time.Millisecond), "gen-ms")
 		b.ReportMetric(float64(r.Bare)/float64(time.Millisecond), "bare-ms")
 		b.ReportMetric(float64(r.Overhead)/float64(time.Microsecond), "overhead-us")
+		b.ReportMetric(float64(r.GenerateMin)/float64(time.Millisecond), "gen-min-ms")
+		b.ReportMetric(float64(r.BareMin)/float64(time.Millisecond), "bare-min-ms")
 	})
 }
 
