@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
@@ -277,5 +278,18 @@ func TestSplitSentences(t *testing.T) {
 		if got := splitSentences(tt.in); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("splitSentences(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestComposeLargeInputIsFast(t *testing.T) {
+	// Many non-splitting periods on one line must not be quadratic.
+	big := strings.Repeat("Dr. e.g. mr. x ", 60000) + "bread end."
+	start := time.Now()
+	got := New(Config{}).Compose("bread", []generate.Passage{{N: 1, Text: big}, {N: 2, Text: strings.Repeat("Bread is good. ", 20000)}})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Compose took %v on %d bytes", d, len(big))
+	}
+	if !strings.HasPrefix(got, Prefix) || !strings.Contains(got, "[2]") {
+		t.Errorf("answer = %.200q", got)
 	}
 }

@@ -119,7 +119,7 @@ func splitLine(line string) []string {
 		if k < len(rs) && unicode.IsLower(rs[k]) {
 			continue
 		}
-		if rs[i] == '.' && isAbbreviation(string(rs[start:i])) {
+		if rs[i] == '.' && isAbbreviation(lastWord(rs[start:i])) {
 			continue
 		}
 		if s := strings.TrimSpace(string(rs[start:j])); s != "" {
@@ -138,17 +138,24 @@ var abbreviations = map[string]bool{
 	"vs": true, "etc": true, "e.g": true, "i.e": true, "fig": true, "no": true, "vol": true, "approx": true, "al": true,
 }
 
-// isAbbreviation reports whether the text before a period ends with a known
+// lastWord returns the run of non-space runes that ends rs.
+func lastWord(rs []rune) string {
+	k := len(rs)
+	for k > 0 && !unicode.IsSpace(rs[k-1]) {
+		k--
+	}
+	return string(rs[k:])
+}
+
+// isAbbreviation reports whether the word before a period is a known
 // abbreviation or a single capital initial.
-func isAbbreviation(before string) bool {
-	f := strings.Fields(before)
-	if len(f) == 0 {
+func isAbbreviation(word string) bool {
+	if word == "" {
 		return false
 	}
-	last := strings.ToLower(strings.TrimLeft(f[len(f)-1], "(\"'"))
-	if abbreviations[last] {
+	if abbreviations[strings.ToLower(strings.TrimLeft(word, "(\"'"))] {
 		return true
 	}
-	r, size := utf8.DecodeRuneInString(f[len(f)-1])
-	return size == len(f[len(f)-1]) && unicode.IsUpper(r)
+	r, size := utf8.DecodeRuneInString(word)
+	return size == len(word) && unicode.IsUpper(r)
 }
