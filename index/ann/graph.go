@@ -2,6 +2,7 @@ package ann
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/ragd/ragd/data"
 )
@@ -25,6 +26,17 @@ func (s *state) nodeDist(q *query, id uint32) float32 {
 		return distQ(s.metric, q.qq, s.code(id), s.scales[id], sqn)
 	}
 	return dist(s.metric, q.v, s.vec(id))
+}
+
+// prefetch asks the CPU to start loading the vector (or code) that
+// nodeDist will read for id, so memory latency overlaps the current
+// distance computation.
+func (s *state) prefetch(q *query, id uint32) {
+	if q.qq != nil {
+		prefetchLines(unsafe.Pointer(&s.code(id)[0]), (s.dims+63)/64)
+		return
+	}
+	prefetchLines(unsafe.Pointer(&s.vec(id)[0]), (s.dims*4+63)/64)
 }
 
 // greedy walks layer level from cur towards q and returns the closest node.
@@ -64,9 +76,18 @@ func (s *state) searchLayer(sc *scratch, q *query, entries []cand, ef, level int
 			break
 		}
 		sc.nbuf = neighbours(s.list(c.id, level), sc.nbuf)
+		fresh := sc.nbuf[:0]
 		for _, nb := range sc.nbuf {
-			if !sc.visit(nb) {
-				continue
+			if sc.visit(nb) {
+				fresh = append(fresh, nb)
+			}
+		}
+		if len(fresh) > 0 {
+			s.prefetch(q, fresh[0])
+		}
+		for j, nb := range fresh {
+			if j+1 < len(fresh) {
+				s.prefetch(q, fresh[j+1])
 			}
 			d := s.nodeDist(q, nb)
 			if len(sc.res) < ef || d < sc.res[0].d {

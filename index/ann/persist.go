@@ -122,19 +122,25 @@ func (ix *Index) write(f io.Writer) error {
 			return err
 		}
 	}
-	slabs := [][]byte{asBytes(s.vecs)}
+	var blocks [][]byte
+	add := func(b []byte) error { blocks = append(blocks, b); return nil }
+	s.vecs.chunks(s.n, func(b []float32) error { return add(asBytes(b)) })
 	if s.quant {
-		slabs = append(slabs, asBytes(s.codes), asBytes(s.scales))
+		s.codes.chunks(s.n, func(b []int8) error { return add(asBytes(b)) })
+		add(asBytes(s.scales))
 		if s.metric == data.L2 {
-			slabs = append(slabs, asBytes(s.sqn))
+			add(asBytes(s.sqn))
 		}
 	}
-	slabs = append(slabs, s.levels, s.flags)
+	add(s.levels)
+	add(s.flags)
 	if s.graph {
-		slabs = append(slabs, asBytes(s.links0), asBytes(s.upOff), asBytes(s.upper))
+		s.links0.chunks(s.n, func(b []uint32) error { return add(asBytes(b)) })
+		add(asBytes(s.upOff))
+		add(asBytes(s.upper))
 	}
-	slabs = append(slabs, asBytes(s.nsOf))
-	for _, b := range slabs {
+	add(asBytes(s.nsOf))
+	for _, b := range blocks {
 		if err := put(b); err != nil {
 			return err
 		}
@@ -257,24 +263,32 @@ func Load(path string) (*Index, error) {
 	s.n, s.deleted = int(n), int(h[9])
 	s.ep, s.topLevel = uint32(h[10]), int(int64(h[11]))
 	nn := int(n)
-	s.vecs = make([]float32, nn*c.Dims)
-	bufs := [][]byte{asBytes(s.vecs)}
+	var bufs [][]byte
+	add := func(b []byte) error { bufs = append(bufs, b); return nil }
+	s.vecs.ensure(nn)
+	s.vecs.chunks(nn, func(b []float32) error { return add(asBytes(b)) })
 	if s.quant {
-		s.codes, s.scales = make([]int8, nn*c.Dims), make([]float32, nn)
-		bufs = append(bufs, asBytes(s.codes), asBytes(s.scales))
+		s.codes.ensure(nn)
+		s.codes.chunks(nn, func(b []int8) error { return add(asBytes(b)) })
+		s.scales = make([]float32, nn)
+		add(asBytes(s.scales))
 		if metric == data.L2 {
 			s.sqn = make([]float32, nn)
-			bufs = append(bufs, asBytes(s.sqn))
+			add(asBytes(s.sqn))
 		}
 	}
 	s.levels, s.flags = make([]uint8, nn), make([]uint8, nn)
-	bufs = append(bufs, s.levels, s.flags)
+	add(s.levels)
+	add(s.flags)
 	if s.graph {
-		s.links0, s.upOff, s.upper = make([]uint32, nn*(s.m0+1)), make([]uint32, nn), make([]uint32, upperLen)
-		bufs = append(bufs, asBytes(s.links0), asBytes(s.upOff), asBytes(s.upper))
+		s.links0.ensure(nn)
+		s.links0.chunks(nn, func(b []uint32) error { return add(asBytes(b)) })
+		s.upOff, s.upper = make([]uint32, nn), make([]uint32, upperLen)
+		add(asBytes(s.upOff))
+		add(asBytes(s.upper))
 	}
 	s.nsOf = make([]uint32, nn)
-	bufs = append(bufs, asBytes(s.nsOf))
+	add(asBytes(s.nsOf))
 	for _, b := range bufs {
 		if err := read(b); err != nil {
 			return nil, corrupt(path, "slabs", err)

@@ -39,13 +39,13 @@ type state struct {
 	quant  bool
 
 	n        int
-	vecs     []float32
-	codes    []int8
+	vecs     slab[float32]
+	codes    slab[int8]
 	scales   []float32
 	sqn      []float32
 	levels   []uint8
 	flags    []uint8
-	links0   []uint32
+	links0   slab[uint32]
 	upOff    []uint32
 	upper    []uint32
 	ids      []string
@@ -89,19 +89,20 @@ func newState(cfg *Config) *state {
 		mult:     1 / math.Log(float64(cfg.M)),
 	}
 	s.graph = true
+	s.vecs = newSlab[float32](s.dims)
+	s.codes = newSlab[int8](s.dims)
+	s.links0 = newSlab[uint32](s.m0 + 1)
 	return s
 }
 
 func (s *state) live() int { return s.n - s.deleted }
 
 func (s *state) vec(id uint32) []float32 {
-	o := int(id) * s.dims
-	return s.vecs[o : o+s.dims : o+s.dims]
+	return s.vecs.at(id)
 }
 
 func (s *state) code(id uint32) []int8 {
-	o := int(id) * s.dims
-	return s.codes[o : o+s.dims : o+s.dims]
+	return s.codes.at(id)
 }
 
 func (s *state) isDeleted(id uint32) bool { return s.flags[id]&flagDeleted != 0 }
@@ -109,8 +110,7 @@ func (s *state) isDeleted(id uint32) bool { return s.flags[id]&flagDeleted != 0 
 // list returns node id's neighbour list on a layer; slot 0 is the count.
 func (s *state) list(id uint32, level int) []uint32 {
 	if level == 0 {
-		o := int(id) * (s.m0 + 1)
-		return s.links0[o : o+s.m0+1 : o+s.m0+1]
+		return s.links0.at(id)
 	}
 	o := int(s.upOff[id]) + (level-1)*(s.m+1)
 	return s.upper[o : o+s.m+1 : o+s.m+1]
@@ -150,16 +150,18 @@ func (s *state) randomLevel() int {
 // grow makes room for extra more nodes (caller holds the write lock).
 func (s *state) grow(extra int) {
 	need := s.n + extra
-	if need*s.dims <= cap(s.vecs) && need <= cap(s.ids) {
+	s.vecs.ensure(need)
+	if s.quant {
+		s.codes.ensure(need)
+	}
+	if s.graph {
+		s.links0.ensure(need)
+	}
+	if need <= cap(s.ids) {
 		return
 	}
-	nc := need
-	if c := cap(s.ids) + cap(s.ids)/2; c > nc {
-		nc = c
-	}
-	s.vecs = growTo(s.vecs, nc*s.dims)
+	nc := max(need, cap(s.ids)+cap(s.ids)/2)
 	if s.quant {
-		s.codes = growTo(s.codes, nc*s.dims)
 		s.scales = growTo(s.scales, nc)
 		if s.metric == data.L2 {
 			s.sqn = growTo(s.sqn, nc)
@@ -168,7 +170,6 @@ func (s *state) grow(extra int) {
 	s.levels = growTo(s.levels, nc)
 	s.flags = growTo(s.flags, nc)
 	if s.graph {
-		s.links0 = growTo(s.links0, nc*(s.m0+1))
 		s.upOff = growTo(s.upOff, nc)
 	}
 	s.ids = growTo(s.ids, nc)
@@ -195,16 +196,13 @@ func (s *state) add(it *Item, level int) uint32 {
 	}
 	id := uint32(s.n)
 	s.n++
-	o := int(id) * s.dims
-	s.vecs = s.vecs[:o+s.dims]
-	v := s.vecs[o:]
+	v := s.vec(id)
 	copy(v, it.Vector)
 	if s.metric == data.Cosine {
 		normalize(v)
 	}
 	if s.quant {
-		s.codes = s.codes[:o+s.dims]
-		s.scales = append(s.scales, quantize(s.codes[o:], v))
+		s.scales = append(s.scales, quantize(s.code(id), v))
 		if s.metric == data.L2 {
 			var q float32
 			for _, x := range v {
@@ -216,8 +214,7 @@ func (s *state) add(it *Item, level int) uint32 {
 	s.levels = append(s.levels, uint8(level))
 	s.flags = append(s.flags, 0)
 	if s.graph {
-		s.links0 = s.links0[:len(s.links0)+s.m0+1]
-		clear(s.links0[len(s.links0)-s.m0-1:])
+		clear(s.links0.at(id))
 		off := uint32(0)
 		if level > 0 {
 			off = uint32(len(s.upper))
@@ -268,7 +265,7 @@ func (s *state) entry() (uint32, int) {
 }
 
 func (s *state) bytes() (vec, graph int64) {
-	vec = int64(len(s.vecs))*4 + int64(len(s.codes)) + int64(len(s.scales)+len(s.sqn))*4
-	graph = int64(len(s.links0)+len(s.upOff)+len(s.upper)+len(s.nsOf))*4 + int64(len(s.levels)+len(s.flags))
+	vec = s.vecs.bytes() + s.codes.bytes() + int64(len(s.scales)+len(s.sqn))*4
+	graph = s.links0.bytes() + int64(len(s.upOff)+len(s.upper)+len(s.nsOf))*4 + int64(len(s.levels)+len(s.flags))
 	return vec, graph
 }

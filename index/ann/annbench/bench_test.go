@@ -156,3 +156,18 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+var midN = flag.Int("mid", 0, "TestMid: run a mid-size benchmark with this many vectors")
+
+func TestMid(t *testing.T) {
+	if *midN == 0 {
+		t.Skip("pass -mid N")
+	}
+	rep, err := Run(context.Background(), Config{N: *midN, Queries: 300, Indexes: []string{HNSW, Exact}, Efs: []int{16, 32, 64, 128}}, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tab bytes.Buffer
+	rep.WriteTable(&tab)
+	t.Logf("\n%s", tab.String())
+}

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package ann
+
+import "unsafe"
+
+func prefetchLines(p unsafe.Pointer, lines int) {}

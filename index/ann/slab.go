@@ -1,0 +1,72 @@
+package ann
+
+import "unsafe"
+
+// pageNodes is how many nodes one slab page holds.
+const pageNodes = 4096
+
+// slab stores stride values per node in pages of pageNodes nodes: each
+// page is one contiguous block, growth never copies a full page, and at
+// most one page is partly used. The first page grows by doubling so small
+// indexes stay small.
+type slab[T any] struct {
+	stride int
+	pages  [][]T
+}
+
+func newSlab[T any](stride int) slab[T] { return slab[T]{stride: stride} }
+
+// at returns node id's values.
+func (s *slab[T]) at(id uint32) []T {
+	p := s.pages[id/pageNodes]
+	o := int(id%pageNodes) * s.stride
+	return p[o : o+s.stride : o+s.stride]
+}
+
+// capacity is the number of nodes the pages hold.
+func (s *slab[T]) capacity() int {
+	if len(s.pages) == 0 {
+		return 0
+	}
+	return (len(s.pages)-1)*pageNodes + len(s.pages[len(s.pages)-1])/s.stride
+}
+
+// ensure makes room for n nodes (caller holds the index write lock).
+func (s *slab[T]) ensure(n int) {
+	for s.capacity() < n {
+		if k := len(s.pages); k > 0 && len(s.pages[k-1]) < pageNodes*s.stride {
+			nodes := min(pageNodes, max(2*len(s.pages[k-1])/s.stride, n-(k-1)*pageNodes))
+			np := make([]T, nodes*s.stride)
+			copy(np, s.pages[k-1])
+			s.pages[k-1] = np
+			continue
+		}
+		nodes := pageNodes
+		if len(s.pages) == 0 {
+			nodes = min(pageNodes, max(n, 64))
+		}
+		s.pages = append(s.pages, make([]T, nodes*s.stride))
+	}
+}
+
+// chunks calls f with the contiguous blocks holding nodes [0, n).
+func (s *slab[T]) chunks(n int, f func(b []T) error) error {
+	for i := 0; n > 0; i++ {
+		k := min(n, pageNodes)
+		if err := f(s.pages[i][:k*s.stride]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+// bytes is the memory held by the pages.
+func (s *slab[T]) bytes() int64 {
+	var z T
+	var b int64
+	for _, p := range s.pages {
+		b += int64(len(p)) * int64(unsafe.Sizeof(z))
+	}
+	return b
+}
