@@ -208,7 +208,7 @@ func (m *Model) run(ctx context.Context, s *slot, tokens []int32, req generate.R
 			pos++
 		}
 	}
-	if errors.Is(err, errAborted) || (err == nil && ctx.Err() != nil && finish == "") {
+	if errors.Is(err, errAborted) {
 		if e := emit(generate.Event{Type: generate.EventDone, Usage: usage, FinishReason: FinishCancelled}); e != nil {
 			return e
 		}

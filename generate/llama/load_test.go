@@ -30,6 +30,7 @@ func TestLoadBadModels(t *testing.T) {
 	header := func(kvs string, n byte) []byte {
 		return []byte("GGUF\x03\x00\x00\x00" + "\x00\x00\x00\x00\x00\x00\x00\x00" + string([]byte{n}) + "\x00\x00\x00\x00\x00\x00\x00" + kvs)
 	}
+	tokens := "\x15\x00\x00\x00\x00\x00\x00\x00tokenizer.ggml.tokens\x09\x00\x00\x00\x08\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00a"
 	arch := "\x14\x00\x00\x00\x00\x00\x00\x00general.architecture\x08\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00llama"
 	tests := []struct {
 		name string
@@ -42,7 +43,10 @@ func TestLoadBadModels(t *testing.T) {
 		{"truncated header", write("head.gguf", real[:4096])},
 		{"no architecture", write("noarch.gguf", header("", 0))},
 		{"no vocabulary", write("novocab.gguf", header(arch, 1))},
-		// Metadata intact, tensor data cut short: llama.cpp itself refuses.
+		// Well-formed GGUF files that llama.cpp itself must refuse.
+		{"architecture unknown", write("foo.gguf", header(strings.Replace(arch, "\x05\x00\x00\x00\x00\x00\x00\x00llama", "\x03\x00\x00\x00\x00\x00\x00\x00foo", 1)+tokens, 2))},
+		{"llama without tensors", write("notensors.gguf", header(arch+tokens, 2))},
+		// Metadata intact, tensor data cut short.
 		{"truncated tensor data", write("short.gguf", real[:len(real)-1000])},
 	}
 	for _, tc := range tests {
@@ -55,8 +59,9 @@ func TestLoadBadModels(t *testing.T) {
 			if !errors.Is(err, generate.ErrBadModel) {
 				t.Errorf("err = %v, want ErrBadModel", err)
 			}
-			if tc.name == "truncated tensor data" && !strings.Contains(err.Error(), "llama.cpp could not load") {
-				t.Errorf("expected llama.cpp itself to refuse it: %v", err)
+			byLlama := strings.Contains(tc.name, "tensor") || strings.Contains(tc.name, "architecture ")
+			if got := strings.Contains(err.Error(), "llama.cpp could not load"); got != byLlama {
+				t.Errorf("refused by llama.cpp = %v, want %v: %v", got, byLlama, err)
 			}
 		})
 	}
