@@ -65,8 +65,9 @@ func quantize(dst []int8, v []float32) float32 {
 	return scale
 }
 
-// dotI8 is the integer dot product of two int8 codes, unrolled by eight.
-func dotI8(a, b []int8) int32 {
+// dotI8Go is the portable integer dot product of two int8 codes,
+// unrolled by eight.
+func dotI8Go(a, b []int8) int32 {
 	n := len(a)
 	b = b[:n]
 	var s0, s1, s2, s3 int32
