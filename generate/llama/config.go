@@ -15,7 +15,8 @@ type Config struct {
 	// LibDir is the directory holding libllama*.so, libggml*.so and the
 	// ggml backend plugins. Default: the first directory from
 	// LibDirCandidates (the npm package under node/node_modules, relative
-	// to the working directory and to the executable) that exists.
+	// to the working directory and to the executable) that exists; with
+	// GPULayers set, the CUDA package directories come first.
 	LibDir string
 	// Slots is how many requests run at once; each slot owns a llama.cpp
 	// context (KV cache of ContextSize tokens). Default 1.
@@ -79,6 +80,18 @@ func (c Config) withDefaults() Config {
 // libraries, relative to the repository (or installation) root.
 var npmLibPath = filepath.Join("node", "node_modules", "@node-llama-cpp", "linux-x64", "bins", "linux-x64")
 
+// npmCUDALibPath is where npm installs the CUDA build
+// (@node-llama-cpp/linux-x64-cuda@3.22.1, files libllama.cuda.v0.5.0.so
+// and so on).
+var npmCUDALibPath = filepath.Join("node", "node_modules", "@node-llama-cpp", "linux-x64-cuda", "bins", "linux-x64-cuda")
+
+// CUDALibDir returns where npm puts the CUDA build of the libraries,
+// relative to root. It is searched first when Config.GPULayers is
+// non-zero and Config.LibDir is empty.
+func CUDALibDir(root string) string {
+	return filepath.Join(root, npmCUDALibPath)
+}
+
 // DefaultLibDir returns where `npm install` in node/ (scripts/setup.sh)
 // puts the llama.cpp libraries, relative to root.
 func DefaultLibDir(root string) string {
@@ -87,12 +100,14 @@ func DefaultLibDir(root string) string {
 
 // LibDirCandidates lists the directories searched when Config.LibDir is
 // empty, in order: DefaultLibDir of the working directory and of its
-// parents, then of the executable's directory and its parent.
-func LibDirCandidates() []string {
-	var out []string
+// parents, then of the executable's directory and its parent. With gpu
+// set, the CUDALibDir of each of those roots comes before its
+// DefaultLibDir.
+func LibDirCandidates(gpu bool) []string {
+	var roots []string
 	if wd, err := os.Getwd(); err == nil {
 		for dir := wd; ; dir = filepath.Dir(dir) {
-			out = append(out, DefaultLibDir(dir))
+			roots = append(roots, dir)
 			if filepath.Dir(dir) == dir {
 				break
 			}
@@ -100,13 +115,20 @@ func LibDirCandidates() []string {
 	}
 	if exe, err := os.Executable(); err == nil {
 		dir := filepath.Dir(exe)
-		out = append(out, DefaultLibDir(dir), DefaultLibDir(filepath.Dir(dir)))
+		roots = append(roots, dir, filepath.Dir(dir))
+	}
+	var out []string
+	for _, r := range roots {
+		if gpu {
+			out = append(out, CUDALibDir(r))
+		}
+		out = append(out, DefaultLibDir(r))
 	}
 	return out
 }
 
-func findLibDir() string {
-	for _, d := range LibDirCandidates() {
+func findLibDir(gpu bool) string {
+	for _, d := range LibDirCandidates(gpu) {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
 			return d
 		}

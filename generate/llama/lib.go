@@ -105,7 +105,7 @@ func openLib(dir string, preferGPU bool, log *slog.Logger) (*lib, error) {
 	libMu.Lock()
 	defer libMu.Unlock()
 	if dir == "" {
-		dir = findLibDir()
+		dir = findLibDir(preferGPU)
 		if dir == "" {
 			if libLoaded != nil {
 				return libLoaded, nil

@@ -212,3 +212,26 @@ func TestVocabOnlyCannotGenerate(t *testing.T) {
 		t.Errorf("info = %+v", info)
 	}
 }
+
+func TestLibDirCandidates(t *testing.T) {
+	cpu := LibDirCandidates(false)
+	gpu := LibDirCandidates(true)
+	if len(cpu) == 0 || len(gpu) != 2*len(cpu) {
+		t.Fatalf("%d cpu and %d gpu candidates", len(cpu), len(gpu))
+	}
+	wd, _ := os.Getwd()
+	if cpu[0] != DefaultLibDir(wd) || gpu[0] != CUDALibDir(wd) || gpu[1] != cpu[0] {
+		t.Errorf("order: cpu %v, gpu %v", cpu[:1], gpu[:2])
+	}
+	root := repoRoot(t)
+	found := false
+	for _, c := range cpu {
+		found = found || c == DefaultLibDir(root)
+	}
+	if !found {
+		t.Errorf("repository root %s not among the candidates", root)
+	}
+	if got := CUDALibDir("/r"); got != "/r/node/node_modules/@node-llama-cpp/linux-x64-cuda/bins/linux-x64-cuda" {
+		t.Errorf("CUDALibDir = %s", got)
+	}
+}
