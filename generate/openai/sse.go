@@ -73,10 +73,37 @@ func (s *sseReader) Next() ([]byte, error) {
 }
 
 // readLine returns one line without its terminator. At the end of the
-// stream it returns io.EOF, with any unterminated final line.
+// stream it returns io.EOF, with any unterminated final line. It scans what
+// is already buffered in bulk and blocks for single bytes only when the
+// buffer is empty, so a line is returned as soon as its terminator arrives.
 func (s *sseReader) readLine() ([]byte, error) {
 	var line []byte
 	for {
+		if n := s.r.Buffered(); n > 0 {
+			buf, _ := s.r.Peek(n)
+			if s.sawCR {
+				s.sawCR = false
+				if buf[0] == '\n' {
+					_, _ = s.r.Discard(1)
+					continue
+				}
+			}
+			i := bytes.IndexAny(buf, "\r\n")
+			if i < 0 {
+				i = len(buf)
+			}
+			if len(line)+i > maxEventBytes {
+				return nil, fmt.Errorf("%w (line over %d bytes)", errEventTooLarge, maxEventBytes)
+			}
+			line = append(line, buf[:i]...)
+			if i == len(buf) {
+				_, _ = s.r.Discard(i)
+				continue
+			}
+			s.sawCR = buf[i] == '\r'
+			_, _ = s.r.Discard(i + 1)
+			return line, nil
+		}
 		b, err := s.r.ReadByte()
 		if err != nil {
 			return line, err

@@ -75,3 +75,33 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 const httpTimeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// byteReader hands out one byte per Read, as a slow network would.
+type byteReader struct{ s string }
+
+func (b *byteReader) Read(p []byte) (int, error) {
+	if b.s == "" {
+		return 0, io.EOF
+	}
+	p[0] = b.s[0]
+	b.s = b.s[1:]
+	return 1, nil
+}
+
+func TestSSEReaderByteByByte(t *testing.T) {
+	r := newSSEReader(&byteReader{s: "data: a\r\n\r\ndata: b\r\rdata: c\n\n"})
+	var got []string
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+		got = append(got, string(ev))
+	}
+	if !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
+		t.Errorf("events %q", got)
+	}
+}
