@@ -2,8 +2,14 @@ package index
 
 import (
 	"context"
+	"math"
+	"sync"
+
 	"errors"
 	"fmt"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/search"
+	index "github.com/blevesearch/bleve_index_api"
 	"os"
 	"strings"
 
@@ -21,15 +27,24 @@ import (
 // English analysis) and "meta.<field>" keyword/numeric/boolean fields for
 // filters.
 type keywordIndex struct {
-	idx bleve.Index
+	idx      bleve.Index
+	analyzer analysis.Analyzer
+
+	mu     sync.Mutex // guards tokens (written only by apply, which the engine serialises)
+	tokens float64    // analysed tokens in every indexed body: BM25's average-length numerator
 }
 
-const internalSeqKey = "ragd_applied_seq"
+const (
+	internalSeqKey    = "ragd_applied_seq"
+	internalTokensKey = "ragd_body_tokens"
+)
 
-// kwDoc is what bleve indexes for a chunk.
+// kwDoc is what bleve indexes for a chunk. NTok is the analysed length of
+// Body, stored so that a delete or replace can subtract it from the total.
 type kwDoc struct {
 	Body string         `json:"body"`
 	Doc  string         `json:"doc"`
+	NTok float64        `json:"ntok"`
 	Meta map[string]any `json:"meta,omitempty"`
 }
 
@@ -47,6 +62,12 @@ func keywordMapping() mapping.IndexMapping {
 	docf.Store = false
 	docf.IncludeInAll = false
 	dm.AddFieldMappingsAt("doc", docf)
+	ntok := bleve.NewNumericFieldMapping()
+	ntok.Store = true
+	ntok.Index = false
+	ntok.DocValues = false
+	ntok.IncludeInAll = false
+	dm.AddFieldMappingsAt("ntok", ntok)
 	meta := bleve.NewDocumentMapping()
 	meta.DefaultAnalyzer = keyword.Name
 	meta.Dynamic = true
@@ -67,13 +88,28 @@ func openKeyword(dir string) (*keywordIndex, bool, error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("index: create keyword index: %w", err)
 		}
-		return &keywordIndex{idx: idx}, true, nil
+		k, err := newKeywordIndex(idx)
+		return k, true, err
 	}
 	idx, err := bleve.Open(dir)
 	if err != nil {
 		return nil, false, fmt.Errorf("index: open keyword index %s: %w", dir, err)
 	}
-	return &keywordIndex{idx: idx}, false, nil
+	k, err := newKeywordIndex(idx)
+	return k, false, err
+}
+
+func newKeywordIndex(idx bleve.Index) (*keywordIndex, error) {
+	an := idx.Mapping().AnalyzerNamed(en.AnalyzerName)
+	if an == nil {
+		idx.Close()
+		return nil, fmt.Errorf("index: keyword index has no %q analyzer", en.AnalyzerName)
+	}
+	k := &keywordIndex{idx: idx, analyzer: an}
+	if v, err := idx.GetInternal([]byte(internalTokensKey)); err == nil && len(v) == 8 {
+		k.tokens = math.Float64frombits(getU64(v))
+	}
+	return k, nil
 }
 
 func (k *keywordIndex) close() error { return k.idx.Close() }
@@ -91,17 +127,69 @@ func (k *keywordIndex) count() (uint64, error) { return k.idx.DocCount() }
 // apply indexes puts and deletes in one bleve batch that also records seq,
 // so the applied sequence and the indexed content move together.
 func (k *keywordIndex) apply(puts []chunkView, deletes []string, seq uint64) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	total := k.tokens
 	b := k.idx.NewBatch()
 	for _, id := range deletes {
+		total -= k.storedTokens(id)
 		b.Delete(id)
 	}
 	for _, cv := range puts {
-		if err := b.Index(cv.Chunk.ID, kwDocFor(cv)); err != nil {
+		d := kwDocFor(cv)
+		d.NTok = float64(len(k.analyzer.Analyze([]byte(d.Body))))
+		total += d.NTok - k.storedTokens(cv.Chunk.ID)
+		if err := b.Index(cv.Chunk.ID, d); err != nil {
 			return fmt.Errorf("keyword index chunk %q: %w", cv.Chunk.ID, err)
 		}
 	}
+	total = max(total, 0)
 	b.SetInternal([]byte(internalSeqKey), u64val(seq))
-	return k.idx.Batch(b)
+	b.SetInternal([]byte(internalTokensKey), u64val(math.Float64bits(total)))
+	if err := k.idx.Batch(b); err != nil {
+		return err
+	}
+	k.tokens = total
+	return nil
+}
+
+// storedTokens is the analysed length recorded for an indexed chunk (0 if
+// the chunk is not indexed).
+func (k *keywordIndex) storedTokens(id string) float64 {
+	doc, err := k.idx.Document(id)
+	if err != nil || doc == nil {
+		return 0
+	}
+	var n float64
+	doc.VisitFields(func(f index.Field) {
+		if nf, ok := f.(index.NumericField); ok && f.Name() == "ntok" {
+			if v, err := nf.Number(); err == nil {
+				n = v
+			}
+		}
+	})
+	return n
+}
+
+// bm25Stats supplies the true average body length. bleve's own estimate
+// divides the field's dictionary size (summed over segments) by the
+// document count, which is neither the average length nor stable across
+// segment merges; BM25's length normalisation needs the real average.
+func (k *keywordIndex) bm25Stats(f data.Filter) map[string]interface{} {
+	k.mu.Lock()
+	total := k.tokens
+	k.mu.Unlock()
+	n, err := k.idx.DocCount()
+	if err != nil || n == 0 || total <= 0 {
+		return nil
+	}
+	card := map[string]int{"body": int(math.Round(total))}
+	for _, c := range f.Conds {
+		// Filter clauses need an entry too; their scores do not matter
+		// (they only restrict), so any positive length will do.
+		card["meta."+c.Field] = int(n)
+	}
+	return map[string]interface{}{search.BM25PreSearchDataKey: &search.BM25Stats{DocCount: float64(n), FieldCardinality: card}}
 }
 
 func kwDocFor(cv chunkView) kwDoc {
@@ -151,8 +239,13 @@ func (k *keywordIndex) search(ctx context.Context, text string, k2 int, f data.F
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
-	mq := bleve.NewMatchQuery(text)
-	mq.SetField("body")
+	mq, err := k.termsQuery(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	if mq == nil {
+		return nil, nil
+	}
 	var q query.Query = mq
 	if !f.IsZero() {
 		fq, err := filterQuery(f)
@@ -163,6 +256,7 @@ func (k *keywordIndex) search(ctx context.Context, text string, k2 int, f data.F
 	}
 	req := bleve.NewSearchRequestOptions(q, k2, 0, false)
 	req.SortBy([]string{"-_score", "_id"})
+	req.PreSearchData = k.bm25Stats(f)
 	res, err := k.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("keyword search: %w", err)
@@ -297,4 +391,63 @@ func (k *keywordIndex) allIDs(ctx context.Context) (map[string]bool, error) {
 		}
 		after = []string{res.Hits[len(res.Hits)-1].ID}
 	}
+}
+
+// termsQuery analyses the query text and builds one term query per distinct
+// term, boosted by (query term frequency / idf). bleve multiplies each term's
+// BM25 score by a query weight of boost·idf·queryNorm, which would square
+// the idf; the 1/idf boost cancels that, leaving classic BM25 weighting
+// (queryNorm is the same for every document of a query, so ranking is
+// unaffected by it).
+func (k *keywordIndex) termsQuery(ctx context.Context, text string) (query.Query, error) {
+	counts := map[string]int{}
+	var order []string
+	for _, tok := range k.analyzer.Analyze([]byte(text)) {
+		t := string(tok.Term)
+		if counts[t] == 0 {
+			order = append(order, t)
+		}
+		counts[t]++
+	}
+	if len(order) == 0 {
+		return nil, nil
+	}
+	r, err := k.reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	n, err := r.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	var qs []query.Query
+	for _, t := range order {
+		tfr, err := r.TermFieldReader(ctx, []byte(t), "body", false, false, false)
+		if err != nil {
+			return nil, err
+		}
+		df := tfr.Count()
+		tfr.Close()
+		if df == 0 {
+			continue
+		}
+		idf := math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+		tq := bleve.NewTermQuery(t)
+		tq.SetField("body")
+		tq.SetBoost(float64(counts[t]) / idf)
+		qs = append(qs, tq)
+	}
+	if len(qs) == 0 {
+		return nil, nil
+	}
+	return bleve.NewDisjunctionQuery(qs...), nil
+}
+
+func (k *keywordIndex) reader() (index.IndexReader, error) {
+	adv, err := k.idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	return adv.Reader()
 }
