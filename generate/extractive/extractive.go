@@ -336,7 +336,7 @@ func cite(s string, n int) string {
 		end--
 	}
 	if end > 0 && strings.ContainsRune(".!?", rune(s[end-1])) {
-		return s[:end-1] + marker + s[end-1:]
+		return strings.TrimRight(s[:end-1], " ") + marker + s[end-1:]
 	}
-	return s + marker + "."
+	return strings.TrimRight(s, " ") + marker + "."
 }

@@ -270,9 +270,12 @@ func TestSplitSentences(t *testing.T) {
 		{"Dr. Smith arrived. He sat.", []string{"Dr. Smith arrived.", "He sat."}},
 		{"Use e.g. flour, etc. and water. Done.", []string{"Use e.g. flour, etc. and water.", "Done."}},
 		{"J. R. Tolkien wrote. Yes.", []string{"J. R. Tolkien wrote.", "Yes."}},
-		{"lowercase after. dot continues", []string{"lowercase after. dot continues"}},
+		{"Mixed case after. dot continues", []string{"Mixed case after. dot continues"}},
 		{"Line one\nLine two", []string{"Line one", "Line two"}},
 		{"He said \"stop.\" Then left.", []string{"He said \"stop.\"", "Then left."}},
+		{"all lowercase here. another one. e.g. this", []string{"all lowercase here.", "another one.", "e.g. this"}},
+		{"Tokenised text . next part . End", []string{"Tokenised text .", "next part .", "End"}},
+		{"Real text. . . Ok", []string{"Real text.", "Ok"}},
 	}
 	for _, tt := range tests {
 		if got := splitSentences(tt.in); !reflect.DeepEqual(got, tt.want) {

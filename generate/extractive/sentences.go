@@ -87,17 +87,20 @@ func trimE(w string) string {
 
 // splitSentences cuts text at sentence ends (., ! or ? followed by space
 // and a non-lowercase letter) and at line breaks. Common abbreviations and
-// decimals do not end a sentence.
+// decimals do not end a sentence. Text without any capital letter (some
+// corpora are lowercased) and tokenised text with a space before the full
+// stop ("ends here . next") are cut at every sentence mark.
 func splitSentences(text string) []string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
+	caseless := strings.IndexFunc(text, unicode.IsUpper) < 0
 	var out []string
 	for _, line := range strings.Split(text, "\n") {
-		out = append(out, splitLine(line)...)
+		out = append(out, splitLine(line, caseless)...)
 	}
 	return out
 }
 
-func splitLine(line string) []string {
+func splitLine(line string, caseless bool) []string {
 	var out []string
 	rs := []rune(line)
 	start := 0
@@ -112,26 +115,29 @@ func splitLine(line string) []string {
 		if j < len(rs) && !unicode.IsSpace(rs[j]) {
 			continue // 3.5, e.g, file.txt
 		}
+		spaced := i > 0 && unicode.IsSpace(rs[i-1])
 		k := j
 		for k < len(rs) && unicode.IsSpace(rs[k]) {
 			k++
 		}
-		if k < len(rs) && unicode.IsLower(rs[k]) {
+		if k < len(rs) && unicode.IsLower(rs[k]) && !caseless && !spaced {
 			continue
 		}
-		if rs[i] == '.' && isAbbreviation(lastWord(rs[start:i])) {
+		if rs[i] == '.' && !spaced && isAbbreviation(lastWord(rs[start:i])) {
 			continue
 		}
-		if s := strings.TrimSpace(string(rs[start:j])); s != "" {
+		if s := strings.TrimSpace(string(rs[start:j])); s != "" && strings.IndexFunc(s, isWordRune) >= 0 {
 			out = append(out, s)
 		}
 		start = j
 	}
-	if s := strings.TrimSpace(string(rs[start:])); s != "" {
+	if s := strings.TrimSpace(string(rs[start:])); s != "" && strings.IndexFunc(s, isWordRune) >= 0 {
 		out = append(out, s)
 	}
 	return out
 }
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 var abbreviations = map[string]bool{
 	"mr": true, "mrs": true, "ms": true, "dr": true, "prof": true, "sr": true, "jr": true, "st": true,
