@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -176,10 +177,12 @@ func (m *Model) Tokenize(text string, addSpecial bool) ([]int32, error) {
 }
 
 func (m *Model) tokenizeLocked(text string, addSpecial, parseSpecial bool) ([]int32, error) {
-	if len(text) > 1<<30 {
+	if len(text) > math.MaxInt32-16 {
 		return nil, fmt.Errorf("llama tokenize: text of %d bytes is too long", len(text))
 	}
-	buf := make([]int32, len(text)+8)
+	// Most text runs 3-5 bytes per token; llama_tokenize reports the
+	// exact count when the guess is short, and the call is repeated.
+	buf := make([]int32, len(text)/2+16)
 	var tp *byte
 	if len(text) > 0 {
 		tp = unsafeStringData(text)

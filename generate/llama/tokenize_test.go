@@ -46,9 +46,19 @@ func TestTokenizeTinyLlama(t *testing.T) {
 	if _, err := m.Detokenize([]int32{32000}); err == nil {
 		t.Error("Detokenize accepted a token outside the vocabulary")
 	}
-	// A long input takes the grow-and-retry path of llama_tokenize.
+	// Byte-fallback tokens outnumber the first buffer guess: the call is
+	// repeated with the size llama_tokenize reports.
+	emoji := strings.Repeat("\U0001F999", 50)
+	toks, err := m.Tokenize(emoji, false)
+	if err != nil || len(toks) <= len(emoji)/2+16 {
+		t.Errorf("emoji: %d tokens, %v; want more than the first guess of %d", len(toks), err, len(emoji)/2+16)
+	}
+	if back, err := m.Detokenize(toks); err != nil || back != emoji {
+		t.Errorf("emoji round trip = %q, %v", back, err)
+	}
+	// A long input.
 	long := strings.Repeat("Once upon a time ", 2000)
-	toks, err := m.Tokenize(long, false)
+	toks, err = m.Tokenize(long, false)
 	if err != nil || len(toks) < 8000 {
 		t.Errorf("long tokenize: %d tokens, %v", len(toks), err)
 	}
