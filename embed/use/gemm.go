@@ -8,10 +8,10 @@ package use
 // plain Go elsewhere).
 
 const (
-	panelWidth = 16  // columns per packed panel
-	kernelRows = 6   // output rows per kernel call
-	kBlock     = 256 // depth processed per pass (a panel slice stays in L1)
-	mBlock     = 96  // rows per pass over the panels (A block stays in L2)
+	panelWidth    = 16  // columns per packed panel
+	maxKernelRows = 12  // most output rows of any kernel
+	kBlock        = 256 // depth processed per pass (a panel slice stays in L1)
+	mBlock        = 96  // rows per pass over the panels (A block stays in L2); a multiple of every kernel's rows
 )
 
 // panels is a K x N matrix packed for gemm: panel p holds columns
@@ -87,8 +87,8 @@ func gemm(m, k int, a []float32, lda int, b *panels, c []float32, ldc int, accum
 		panic("use: gemm dimensions out of range") // internal invariant
 	}
 	np := b.n / panelWidth
-	var tailA [kernelRows * kBlock]float32
-	var tailC [kernelRows * panelWidth]float32
+	var tailA [maxKernelRows * kBlock]float32
+	var tailC [maxKernelRows * panelWidth]float32
 	full := m - m%kernelRows
 	for k0 := 0; k0 < k; k0 += kBlock {
 		kb := min(kBlock, k-k0)
@@ -104,7 +104,7 @@ func gemm(m, k int, a []float32, lda int, b *panels, c []float32, ldc int, accum
 		}
 		if rows := m - full; rows > 0 {
 			// Tail rows: run the kernel on a zero-padded copy.
-			clear(tailA[:])
+			clear(tailA[:kernelRows*kb])
 			for r := 0; r < rows; r++ {
 				copy(tailA[r*kb:r*kb+kb], a[(full+r)*lda+k0:])
 			}
@@ -124,10 +124,11 @@ func gemm(m, k int, a []float32, lda int, b *panels, c []float32, ldc int, accum
 	}
 }
 
-// kernelGo computes a 6 x 16 block: C (row stride ldc) = [C +] A * B, with A
-// 6 x k (row stride lda) and B one packed panel slice (k rows of 16).
+// kernelGo computes a kernelRows x 16 block: C (row stride ldc) = [C +]
+// A * B, with A kernelRows x k (row stride lda) and B one packed panel slice
+// (k rows of 16).
 func kernelGo(k int, a []float32, lda int, b []float32, c []float32, ldc int, acc bool) {
-	var sum [kernelRows][panelWidth]float32
+	var sum [maxKernelRows][panelWidth]float32
 	if acc {
 		for r := 0; r < kernelRows; r++ {
 			copy(sum[r][:], c[r*ldc:r*ldc+panelWidth])

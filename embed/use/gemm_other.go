@@ -2,6 +2,9 @@
 
 package use
 
+// kernelRows is the number of output rows per kernel call.
+var kernelRows = 6
+
 func kernel(k int, a []float32, lda int, b []float32, c []float32, ldc int, acc bool) {
 	kernelGo(k, a, lda, b, c, ldc, acc)
 }
