@@ -2,6 +2,7 @@ package ann
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 
 	"github.com/ragd/ragd/data"
@@ -15,11 +16,17 @@ type admit struct {
 	ns     uint32
 	anyNS  bool
 	filter data.Filter
+	// bits, when set, is a superset of the admitted nodes (from a posting
+	// list or column scan), checked before the full filter.
+	bits []uint64
 }
 
 func (a *admit) ok(id uint32) bool {
 	if a == nil {
 		return true
+	}
+	if a.bits != nil && a.bits[id/64]&(1<<(id%64)) == 0 {
+		return false
 	}
 	s := a.s
 	if s.flags[id]&flagDeleted != 0 {
@@ -69,10 +76,89 @@ func postKey(field string, v any) (string, bool) {
 	return field + "\x00" + k, true
 }
 
+// column holds one numeric metadata field for every node (NaN where the
+// node lacks it), so range conditions can be answered by a scan of one
+// []float64. A field that ever holds a non-number is marked mixed and
+// left to the filter.
+type column struct {
+	vals  []float64
+	mixed bool
+}
+
+func (s *state) setColumn(field string, id uint32, v any) {
+	c := s.cols[field]
+	if c == nil {
+		c = &column{}
+		s.cols[field] = c
+	}
+	if c.mixed {
+		return
+	}
+	f, ok := numeric(v)
+	if !ok {
+		c.mixed, c.vals = true, nil
+		return
+	}
+	for len(c.vals) <= int(id) {
+		c.vals = append(c.vals, math.NaN())
+	}
+	c.vals[id] = f
+}
+
+func numeric(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// rangeScan returns the nodes whose column value passes c, or ok=false
+// when c cannot be answered from a column.
+func (s *state) rangeScan(c data.Cond) ([]uint32, bool) {
+	col := s.cols[c.Field]
+	bound, isNum := c.Value.(float64)
+	if col == nil || col.mixed || !isNum {
+		return nil, false
+	}
+	var out []uint32
+	for i, v := range col.vals {
+		var pass bool
+		switch c.Op {
+		case data.OpLt:
+			pass = v < bound
+		case data.OpLte:
+			pass = v <= bound
+		case data.OpGt:
+			pass = v > bound
+		case data.OpGte:
+			pass = v >= bound
+		}
+		if pass {
+			out = append(out, uint32(i))
+		}
+	}
+	return out, true
+}
+
 // indexMeta adds node id to the postings of its scalar metadata values
-// (each element of an array value too).
+// (each element of an array value too) and to the numeric columns.
 func (s *state) indexMeta(id uint32, meta map[string]any) {
 	for f, v := range meta {
+		s.setColumn(f, id, v)
 		switch arr := v.(type) {
 		case []any:
 			for _, e := range arr {
@@ -113,6 +199,12 @@ func (s *state) candidates(a *admit) (lists [][]uint32, size int, ok bool) {
 			}
 			ls = [][]uint32{s.post[k]}
 			n = len(ls[0])
+		case data.OpLt, data.OpLte, data.OpGt, data.OpGte:
+			l, rok := s.rangeScan(c)
+			if !rok {
+				continue
+			}
+			ls, n = [][]uint32{l}, len(l)
 		case data.OpIn:
 			vs, _ := c.Value.([]any)
 			for _, v := range vs {
@@ -133,18 +225,33 @@ func (s *state) candidates(a *admit) (lists [][]uint32, size int, ok bool) {
 	return lists, size, ok
 }
 
-// estimate returns an estimate of how many nodes a admits, sampling up to
-// 512 nodes evenly when no posting list narrows the search.
-func (s *state) estimate(a *admit) int {
-	if lists, size, ok := s.candidates(a); ok {
-		_ = lists
-		if len(a.filter.Conds) == 0 {
-			return size
-		}
-		// the posting bound ignores the other conditions; refine by sampling
-		return s.sample(a, lists, size)
+// estimate returns an estimate of how many nodes a admits, given the
+// candidate lists of candidates: their size, refined by sampling when other
+// conditions apply; with no lists, a sample of all nodes.
+func (s *state) estimate(a *admit, lists [][]uint32, size int, narrowed bool) int {
+	if !narrowed {
+		return s.sample(a, [][]uint32{nil}, s.n)
 	}
-	return s.sample(a, [][]uint32{nil}, s.n)
+	if len(a.filter.Conds) == 0 {
+		return size
+	}
+	return s.sample(a, lists, size)
+}
+
+// bitmap marks every node in lists, into buf.
+func bitmap(n int, lists [][]uint32, buf []uint64) []uint64 {
+	w := (n + 63) / 64
+	if cap(buf) < w {
+		buf = make([]uint64, w)
+	}
+	buf = buf[:w]
+	clear(buf)
+	for _, l := range lists {
+		for _, id := range l {
+			buf[id/64] |= 1 << (id % 64)
+		}
+	}
+	return buf
 }
 
 // sample counts admitted nodes among up to 512 evenly spaced entries of

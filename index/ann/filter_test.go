@@ -104,7 +104,8 @@ func TestEstimate(t *testing.T) {
 		{`{"bucket": {"$in": [1,2]}, "even": true}`, n / 100},
 	} {
 		a := &admit{s: ix.s, anyNS: true, filter: mustFilter(t, tc.filter)}
-		got := ix.s.estimate(a)
+		lists, size, ok := ix.s.candidates(a)
+		got := ix.s.estimate(a, lists, size, ok)
 		if got < tc.want*7/10 || got > tc.want*13/10+1 {
 			t.Errorf("%s: estimate %d, want about %d", tc.filter, got, tc.want)
 		}
@@ -125,5 +126,32 @@ func TestSelectiveFilterRecallAtScale(t *testing.T) {
 	opts := SearchOptions{K: 10, Filter: mustFilter(t, `{"bucket": 42}`)}
 	if r := meanRecall(t, ix, data.Cosine, vs, qs, opts, func(i int) bool { return i%100 == 42 }); r < 0.95 {
 		t.Fatalf("1%% filter recall %.3f", r)
+	}
+}
+
+func TestRangeOnMixedField(t *testing.T) {
+	ctx := context.Background()
+	ix := mustNew(t, Config{Dims: 2, Metric: data.L2})
+	its := []Item{
+		{ID: "n1", Vector: []float32{1, 0}, Metadata: map[string]any{"v": 1}},
+		{ID: "n9", Vector: []float32{2, 0}, Metadata: map[string]any{"v": 9.0}},
+		{ID: "s", Vector: []float32{3, 0}, Metadata: map[string]any{"v": "x"}},
+		{ID: "none", Vector: []float32{4, 0}},
+	}
+	for _, mixed := range []bool{false, true} {
+		batch := its[:2]
+		if mixed {
+			batch = its
+		}
+		if err := ix.Upsert(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ix.Search(ctx, []float32{0, 0}, SearchOptions{K: 10, Filter: mustFilter(t, `{"v": {"$lt": 5}}`)})
+		if err != nil || len(got) != 1 || got[0].ID != "n1" {
+			t.Fatalf("mixed=%v: %v %v", mixed, got, err)
+		}
+		if c := ix.s.cols["v"]; c == nil || c.mixed != mixed {
+			t.Fatalf("mixed=%v: column %+v", mixed, c)
+		}
 	}
 }

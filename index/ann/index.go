@@ -307,8 +307,14 @@ func (ix *Index) Search(ctx context.Context, q []float32, opts SearchOptions) ([
 		a.ns = ns
 	}
 	exact := opts.Exact || !s.graph || s.live() < ix.cfg.ExactBelow
-	if !exact && (!a.anyNS || len(a.filter.Conds) > 0) {
-		exact = s.estimate(a) < max(ix.cfg.ExactBelow, s.n/20)
+	var lists [][]uint32
+	narrowed := false
+	if !a.anyNS || len(a.filter.Conds) > 0 {
+		var size int
+		lists, size, narrowed = s.candidates(a)
+		if !exact {
+			exact = s.estimate(a, lists, size, narrowed) < max(ix.cfg.ExactBelow, s.n/20)
+		}
 	}
 	var cs []cand
 	if !exact {
@@ -316,13 +322,19 @@ func (ix *Index) Search(ctx context.Context, q []float32, opts SearchOptions) ([
 		if ef == 0 {
 			ef = ix.cfg.EfSearch
 		}
+		var bits []uint64
+		if narrowed {
+			bits = bitmap(s.n, lists, nil)
+		}
+		a.bits = bits
 		cs = s.searchGraph(qv, k, max(ef, k), a)
+		a.bits = nil
 		if len(cs) < k && s.live() > len(cs) {
 			exact = true // a filter kept too few nodes on the beam
 		}
 	}
 	if exact {
-		cs = s.scanExact(qv, k, a)
+		cs = s.scanExact(qv, k, a, lists, narrowed)
 	}
 	out := make([]Result, len(cs))
 	for i, c := range cs {
@@ -370,9 +382,8 @@ func (s *state) searchGraph(qv []float32, k, ef int, a *admit) []cand {
 
 // scanExact compares q with every admitted node, reading only the
 // namespace/posting lists when they narrow the search.
-func (s *state) scanExact(qv []float32, k int, a *admit) []cand {
+func (s *state) scanExact(qv []float32, k int, a *admit, lists [][]uint32, narrowed bool) []cand {
 	var h maxHeap = make([]cand, 0, k+1)
-	lists, _, narrowed := s.candidates(a)
 	if !narrowed {
 		for id := uint32(0); int(id) < s.n; id++ {
 			if a.ok(id) {

@@ -56,6 +56,7 @@ type state struct {
 	nsByName map[string]uint32
 	nsNodes  [][]uint32
 	post     map[string][]uint32
+	cols     map[string]*column
 	deleted  int
 
 	epMu     sync.Mutex
@@ -83,6 +84,7 @@ func newState(cfg *Config) *state {
 		nsNames:  []string{""},
 		nsNodes:  [][]uint32{nil},
 		post:     map[string][]uint32{},
+		cols:     map[string]*column{},
 		ep:       noNode,
 		topLevel: -1,
 		rng:      rand.New(rand.NewSource(seed)),
