@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs ragd's test suite: installs what the tests need (npm runtime files,
+# golangci-lint), then go vet (also with the hftokenizers tag), golangci-lint,
+# the race-enabled unit and integration tests (including the Cranfield
+# quality gate and the end-to-end quickstart), and a short fuzz pass.
+# RAGD_TEST_SKIP_LINT=1 skips golangci-lint; RAGD_FUZZTIME (default 3s) sets
+# the fuzz time per target (0 skips fuzzing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+bash scripts/setup.sh
+
+log "go vet"
+go vet ./...
+go vet -tags hftokenizers ./embed/wordpiece/
+
+if [ "${RAGD_TEST_SKIP_LINT:-0}" != "1" ]; then
+  lint="$(go env GOPATH)/bin/golangci-lint"
+  if [ ! -x "$lint" ] || ! "$lint" version 2>/dev/null | grep -q "2.15.0"; then
+    log "installing golangci-lint v2.15.0 (go install; a few minutes the first time)"
+    go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+  fi
+  log "golangci-lint"
+  "$lint" run --timeout 10m ./...
+fi
+
+log "go test -race"
+go test -race -timeout 25m -count=1 ./...
+
+fuzztime="${RAGD_FUZZTIME:-3s}"
+if [ "$fuzztime" != "0" ]; then
+  log "fuzzing each target for $fuzztime"
+  bash scripts/fuzz.sh "$fuzztime"
+fi
+log "all tests passed"
