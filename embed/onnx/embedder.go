@@ -15,7 +15,7 @@ import (
 type Embedder struct {
 	info    embed.Info
 	pooling string
-	tok     *wordpiece.Tokenizer
+	enc     encoder
 	sess    *session
 	batch   batcher
 	cfg     Config
@@ -63,7 +63,7 @@ func NewEmbedder(dir string, cfg Config) (*Embedder, error) {
 			Normalized: !cfg.SkipNormalize, QueryPrefix: q, PassagePrefix: p,
 		},
 		pooling: pooling,
-		tok:     m.tok,
+		enc:     newEncoder(m.tok),
 		sess:    sess,
 		batch:   batcher{sess: sess, batchSize: cfg.BatchSize, padID: m.tok.PadID()},
 		cfg:     cfg,
@@ -90,7 +90,7 @@ func (e *Embedder) Encode(kind embed.Kind, texts []string) []wordpiece.Encoding 
 	}
 	encs := make([]wordpiece.Encoding, len(texts))
 	for i, t := range texts {
-		encs[i] = e.tok.Encode(prefix+t, e.info.MaxTokens)
+		encs[i] = e.enc.encode(prefix+t, e.info.MaxTokens)
 	}
 	return encs
 }

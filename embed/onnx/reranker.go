@@ -14,7 +14,7 @@ import (
 type Reranker struct {
 	id        string
 	maxTokens int
-	tok       *wordpiece.Tokenizer
+	enc       encoder
 	sess      *session
 	batch     batcher
 }
@@ -49,7 +49,7 @@ func NewReranker(dir string, cfg Config) (*Reranker, error) {
 		id = filepath.Base(filepath.Clean(dir))
 	}
 	r := &Reranker{
-		id: id, maxTokens: m.maxTokens(cfg.MaxTokens), tok: m.tok, sess: sess,
+		id: id, maxTokens: m.maxTokens(cfg.MaxTokens), enc: newEncoder(m.tok), sess: sess,
 		batch: batcher{sess: sess, batchSize: cfg.BatchSize, padID: m.tok.PadID()},
 	}
 	cfg.Logger.Info("onnx: reranker loaded", "id", id, "max_tokens", r.maxTokens, "device", cfg.Device)
@@ -73,7 +73,7 @@ func (r *Reranker) Rerank(ctx context.Context, query string, passages []string) 
 	}
 	encs := make([]wordpiece.Encoding, len(passages))
 	for i, p := range passages {
-		encs[i] = r.tok.EncodePair(query, p, r.maxTokens)
+		encs[i] = r.enc.encodePair(query, p, r.maxTokens)
 	}
 	err := r.batch.each(ctx, encs, func(idx []int, logits []float32, shape []int64, _ [][]int64) error {
 		if len(shape) != 2 || shape[0] != int64(len(idx)) || shape[1] != 1 {
