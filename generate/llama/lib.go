@@ -104,12 +104,12 @@ func openLib(dir string, preferGPU bool, log *slog.Logger) (*lib, error) {
 	logger.Store(log)
 	libMu.Lock()
 	defer libMu.Unlock()
+	if dir == "" && libLoaded != nil {
+		return libLoaded, nil // whatever directory it came from
+	}
 	if dir == "" {
 		dir = findLibDir(preferGPU)
 		if dir == "" {
-			if libLoaded != nil {
-				return libLoaded, nil
-			}
 			return nil, fmt.Errorf("%w: llama.cpp libraries not found (looked for %s); %s",
 				generate.ErrUnavailable, npmLibPath, installHint)
 		}

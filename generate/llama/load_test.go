@@ -235,3 +235,15 @@ func TestLibDirCandidates(t *testing.T) {
 		t.Errorf("CUDALibDir = %s", got)
 	}
 }
+
+func TestEmptyLibDirReusesLoadedLibraries(t *testing.T) {
+	first := tinyModel(t)
+	m, err := Load(context.Background(), tinyPath(t), Config{VocabOnly: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.lib != first.lib {
+		t.Error("a second copy of the libraries was bound")
+	}
+}
