@@ -7,23 +7,32 @@
 // dot product, or the negated Euclidean distance.
 //
 // Design:
-//   - Memory is contiguous: all vectors in one []float32 slab, layer-0
-//     neighbour lists in one []uint32 slab (stride 2M+1, count first),
-//     upper layers in a second slab addressed by one offset per node.
+//   - Memory is contiguous: vectors in a []float32 slab and layer-0
+//     neighbour lists in a []uint32 slab (stride 2M+1, count first), each
+//     kept in pages of 4,096 nodes so growth never copies or over-allocates
+//     much; upper layers in one more slab addressed by an offset per node.
 //     Nodes are dense uint32 ids; one map translates string ids.
+//     Distances use AVX2 kernels (viterin/vek for float32, our own for
+//     int8) and the next neighbour's vector is prefetched.
 //   - Inserts use heuristic neighbour selection (Algorithm 4) with a
 //     separate efConstruction; one Upsert batch is linked by Config.Workers
 //     goroutines. Neighbour lists are read with atomic loads, so searches
-//     never wait for inserts; writers lock a node's list with a striped
-//     mutex. The index lock is write-held only while slabs grow.
+//     run while nodes are linked; writers lock a node's list with a striped
+//     mutex. The index lock is write-held only while a step of 1,024 items
+//     is copied in (no graph work) and while a compacted graph is swapped
+//     in. Writers (Upsert, Delete, Compact, Save) are serialised.
 //   - A re-added id gets a new node and the old one becomes a tombstone;
 //     Delete makes tombstones. Tombstones still route searches but are
 //     never returned; past Config.CompactRatio the graph is rebuilt from
 //     the live vectors while searches keep using the old one.
 //   - Filters are applied during the graph search (filtered nodes are
 //     expanded but not returned). An inverted index of (field, scalar) and
-//     namespace lists, plus sampling for ranges, estimates how many nodes
-//     a filter keeps; selective filters and small indexes scan exactly.
+//     namespace lists, and a []float64 column per numeric field for
+//     ranges, give a candidate list; its size (refined by sampling when
+//     other conditions apply) estimates how many nodes a filter keeps.
+//     Filters keeping fewer than max(ExactBelow, 5%) of the nodes, and
+//     small indexes, are scanned exactly over the candidates only; wider
+//     ones search the graph with a bitmap of the candidates checked first.
 //   - Config.Quantize adds an int8 code per vector (one scale per vector).
 //     Graph traversal reads only the codes (a quarter of the float bytes);
 //     the ef best candidates are re-scored with the float32 vectors. The

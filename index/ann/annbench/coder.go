@@ -91,7 +91,7 @@ func (b *bench) runCoder(ctx context.Context, dir string) (err error) {
 		r.Ef = ef
 		var e error
 		if r.QPS, e = b.qps1(ctx, search(ef)); e == nil {
-			r.RecallAt10, r.QPS2T, e = b.measure(ctx, search(ef), b.truth, false)
+			r.RecallAt10, r.QPS2T, e = b.measure(ctx, search(ef), b.truth)
 		}
 		if e != nil {
 			r.Error = e.Error()

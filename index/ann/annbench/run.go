@@ -278,7 +278,7 @@ func (b *bench) runExact(ctx context.Context, dir string) error {
 	}
 	row.QPS = float64(len(b.queries)) / time.Since(t0).Seconds()
 	b.exactQPS = row.QPS
-	if row.RecallAt10, row.QPS2T, err = b.measure(ctx, search, b.truth, false); err != nil {
+	if row.RecallAt10, row.QPS2T, err = b.measure(ctx, search, b.truth); err != nil {
 		return err
 	}
 	row.SpeedupVsExact = 1
@@ -307,9 +307,9 @@ func (b *bench) perVector(after, before uint64, copies bool) float64 {
 	return d / float64(b.cfg.N)
 }
 
-// measure returns recall against truth and, unless skip1, computes the
-// two-goroutine QPS; it always returns the two-goroutine QPS.
-func (b *bench) measure(ctx context.Context, search searchFunc, truth [][]string, _ bool) (recall, qps2 float64, err error) {
+// measure runs every query on two goroutines and returns the recall
+// against truth and the queries per second.
+func (b *bench) measure(ctx context.Context, search searchFunc, truth [][]string) (recall, qps2 float64, err error) {
 	got := make([][]string, len(b.queries))
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
@@ -392,7 +392,7 @@ func (b *bench) sweep(ctx context.Context, base Result, truth [][]string, search
 		if row.QPS, err = b.qps1(ctx, search(ef)); err != nil {
 			return err
 		}
-		if row.RecallAt10, row.QPS2T, err = b.measure(ctx, search(ef), truth, false); err != nil {
+		if row.RecallAt10, row.QPS2T, err = b.measure(ctx, search(ef), truth); err != nil {
 			return err
 		}
 		if b.exactQPS > 0 {
