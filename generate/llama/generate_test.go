@@ -146,6 +146,9 @@ func TestGenerateMessages(t *testing.T) {
 	if err != nil || got != want {
 		t.Errorf("chatml = %q, %v; want %q", got, err, want)
 	}
+	if _, err := m.applyTemplate("chatml", nil); err == nil {
+		t.Error("no messages accepted")
+	}
 	if _, err := m.applyTemplate("{% for m in messages %}not a known template{% endfor %}", msgs); err == nil {
 		t.Error("an unknown Jinja template was accepted")
 	}

@@ -271,6 +271,9 @@ func (m *Model) applyTemplate(tmpl string, msgs []generate.Message) (string, err
 		copy(b, s)
 		return &b[0]
 	}
+	if len(msgs) == 0 {
+		return "", errors.New("llama chat template: no messages")
+	}
 	chat := make([]chatMessage, len(msgs))
 	total := len(tmpl)
 	for i, msg := range msgs {
