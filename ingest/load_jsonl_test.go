@@ -168,3 +168,43 @@ func TestJSONLPartialErrorKeepsFirstLines(t *testing.T) {
 		t.Errorf("count %d, kept %d", pe.Count, len(pe.Lines))
 	}
 }
+
+func TestJSONLStreamsPastFileLimit(t *testing.T) {
+	// MaxFileBytes bounds whole-file formats; a JSONL corpus is streamed
+	// and bounded per line, so a corpus larger than the limit loads.
+	var sb strings.Builder
+	for i := range 50 {
+		sb.WriteString(`{"_id":"d` + string(rune('A'+i%26)) + strings.Repeat("x", i) + `","text":"some text"}` + "\n")
+	}
+	path := writeFile(t, t.TempDir(), "big.jsonl", []byte(sb.String()))
+	n := 0
+	err := StreamFile(context.Background(), path, LoadOptions{MaxFileBytes: 100}, func(p Parsed) error {
+		checkParsed(t, p)
+		n++
+		return nil
+	})
+	if err != nil || n != 50 {
+		t.Fatalf("err %v, %d docs, want 50", err, n)
+	}
+	// The same bytes as a text file are over the limit.
+	txt := writeFile(t, t.TempDir(), "big.txt", []byte(sb.String()))
+	if _, err := LoadFile(context.Background(), txt, LoadOptions{MaxFileBytes: 100}); !errors.Is(err, data.ErrTooLarge) {
+		t.Fatalf("txt over limit: %v", err)
+	}
+}
+
+func TestJSONLCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	src := strings.Repeat(`{"_id":"a","text":"x"}`+"\n", 1000)
+	n := 0
+	err := StreamReader(ctx, strings.NewReader(src), "c.jsonl", LoadOptions{}, func(Parsed) error {
+		n++
+		if n == 10 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || n >= 1000 {
+		t.Fatalf("err %v after %d docs", err, n)
+	}
+}

@@ -38,7 +38,8 @@ func parsePDF(ctx context.Context, b []byte) (p Parsed, err error) {
 	var title string
 	func() {
 		defer func() { _ = recover() }()
-		title = collapse(r.Trailer().Key("Info").Key("Title").Text())
+		title, _ = sanitize(r.Trailer().Key("Info").Key("Title").Text(), nil)
+		title = collapse(title)
 	}()
 	n := r.NumPage()
 	if n <= 0 {
