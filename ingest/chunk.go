@@ -270,7 +270,7 @@ func isCJK(r rune) bool {
 // isCJKPunct reports CJK and full-width punctuation, which sticks to the
 // character before it.
 func isCJKPunct(r rune) bool {
-	return r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFF65
+	return (r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFF65) && !isCJK(r)
 }
 
 func gapStrength(text string, w, next word) int {
