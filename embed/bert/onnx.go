@@ -1,6 +1,7 @@
 package bert
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -147,20 +148,24 @@ func WriteONNX(out io.Writer, w *Weights, opts ONNXOptions) error {
 		}
 	}
 
-	var gb []byte
+	// The initializers (nearly all of the bytes) are streamed rather than
+	// copied into the graph message: small prefix, initializers, suffix.
+	var prefix, suffix []byte
 	for _, n := range g.nodes {
-		gb = appendMsg(gb, 1, n) // GraphProto.node
+		prefix = appendMsg(prefix, 1, n) // GraphProto.node
 	}
-	gb = protowire.AppendTag(gb, 2, protowire.BytesType) // GraphProto.name
-	gb = protowire.AppendString(gb, "bert")
-	for _, t := range g.inits {
-		gb = appendMsg(gb, 5, t) // GraphProto.initializer
-	}
+	prefix = protowire.AppendTag(prefix, 2, protowire.BytesType) // GraphProto.name
+	prefix = protowire.AppendString(prefix, "bert")
 	for _, in := range []string{InputIDs, InputMask, InputTypeIDs} {
-		gb = appendMsg(gb, 11, valueInfo(in, onnxInt64, "batch", "sequence")) // GraphProto.input
+		suffix = appendMsg(suffix, 11, valueInfo(in, onnxInt64, "batch", "sequence")) // GraphProto.input
 	}
 	for _, o := range outInfos {
-		gb = appendMsg(gb, 12, o) // GraphProto.output
+		suffix = appendMsg(suffix, 12, o) // GraphProto.output
+	}
+	graphLen := len(prefix) + len(suffix)
+	for _, t := range g.inits {
+		n := len(t.head) + len(t.raw)
+		graphLen += protowire.SizeTag(5) + protowire.SizeBytes(n)
 	}
 
 	var mb []byte
@@ -173,16 +178,34 @@ func WriteONNX(out io.Writer, w *Weights, opts ONNXOptions) error {
 	opset = protowire.AppendString(opset, "")
 	opset = protowire.AppendTag(opset, 2, protowire.VarintType) // OperatorSetIdProto.version
 	opset = protowire.AppendVarint(opset, onnxOpset)
-	mb = appendMsg(mb, 8, opset) // ModelProto.opset_import
-	mb = appendMsg(mb, 7, gb)    // ModelProto.graph
-	_, err := out.Write(mb)
-	return err
+	mb = appendMsg(mb, 8, opset)                         // ModelProto.opset_import
+	mb = protowire.AppendTag(mb, 7, protowire.BytesType) // ModelProto.graph
+	mb = protowire.AppendVarint(mb, uint64(graphLen))
+	bw := bufio.NewWriterSize(out, 1<<20)
+	bw.Write(mb)
+	bw.Write(prefix)
+	for _, t := range g.inits {
+		var tag []byte
+		tag = protowire.AppendTag(tag, 5, protowire.BytesType) // GraphProto.initializer
+		tag = protowire.AppendVarint(tag, uint64(len(t.head)+len(t.raw)))
+		bw.Write(tag)
+		bw.Write(t.head)
+		bw.Write(t.raw)
+	}
+	bw.Write(suffix)
+	return bw.Flush()
+}
+
+// initializer is an encoded TensorProto split before its raw data.
+type initializer struct {
+	head []byte // fields up to and including raw_data's tag and length
+	raw  []byte
 }
 
 // graph accumulates encoded nodes and initializers.
 type graph struct {
 	nodes  [][]byte
-	inits  [][]byte
+	inits  []initializer
 	consts map[string]bool
 	n      int
 }
@@ -291,7 +314,7 @@ func nodeProto(op, name string, inputs, outputs []string, attrs ...[]byte) []byt
 }
 
 // tensorProto encodes a TensorProto with raw little-endian data.
-func tensorProto(name string, dtype int, dims []int64, raw []byte) []byte {
+func tensorProto(name string, dtype int, dims []int64, raw []byte) initializer {
 	var b []byte
 	for _, d := range dims {
 		b = protowire.AppendTag(b, 1, protowire.VarintType) // dims
@@ -302,7 +325,8 @@ func tensorProto(name string, dtype int, dims []int64, raw []byte) []byte {
 	b = protowire.AppendTag(b, 8, protowire.BytesType) // name
 	b = protowire.AppendString(b, name)
 	b = protowire.AppendTag(b, 9, protowire.BytesType) // raw_data
-	return protowire.AppendBytes(b, raw)
+	b = protowire.AppendVarint(b, uint64(len(raw)))
+	return initializer{head: b, raw: raw}
 }
 
 // valueInfo encodes a ValueInfoProto of a tensor; each dim is an int64
