@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/eval"
+	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/index/ann/annbench"
+	"github.com/ragd/ragd/ingest"
+)
+
+func init() {
+	register(&command{name: "bench", summary: "benchmarks: ann, ingest, search", run: runBench})
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usageErr("bench needs a target: ann, ingest or search")
+	}
+	switch args[0] {
+	case "ann":
+		return benchANN(ctx, e, args[1:])
+	case "ingest", "search":
+		return benchIndex(ctx, e, args[0], args[1:])
+	}
+	return usageErr("unknown bench target %q (want ann, ingest, search)", args[0])
+}
+
+func benchANN(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench ann", "bench ann [--n 100000] [--dim 384] [--k 10] [--queries 1000] [--data clustered|uniform|FILE.fvecs] [--json]")
+	n := fs.Int("n", 100000, "vectors")
+	dim := fs.Int("dim", 384, "dimensions")
+	k := fs.Int("k", 10, "neighbours per query")
+	queries := fs.Int("queries", 1000, "queries")
+	dataSrc := fs.String("data", "clustered", "clustered, uniform, or an .fvecs file")
+	seed := fs.Int64("seed", 1, "RNG seed")
+	efs := fs.String("ef", "", "comma-separated efSearch values (default: a built-in sweep)")
+	m := fs.Int("m", 16, "HNSW M")
+	efc := fs.Int("ef-construction", 200, "HNSW efConstruction")
+	indexes := fs.String("indexes", "", "comma-separated subset of hnsw,hnsw-int8,exact,coder-hnsw")
+	asJSON := fs.Bool("json", false, `print {"results":[...]}`)
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg := annbench.Config{N: *n, Dim: *dim, K: *k, Queries: *queries, Data: *dataSrc, Seed: *seed, M: *m, EfConstruction: *efc}
+	if *efs != "" {
+		for _, s := range strings.Split(*efs, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return usageErr("--ef: %v", err)
+			}
+			cfg.Efs = append(cfg.Efs, v)
+		}
+	}
+	if *indexes != "" {
+		cfg.Indexes = strings.Split(*indexes, ",")
+	}
+	tmp, err := os.MkdirTemp("", "ragd-bench-ann-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	cfg.Dir = tmp
+	rep, err := annbench.Run(ctx, cfg, e.stderr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return rep.WriteJSON(e.stdout)
+	}
+	return rep.WriteTable(e.stdout)
+}
+
+// benchIndex measures ingest throughput (keyword-only or with the
+// configured model) and single-client search latency on a generated or
+// real corpus.
+func benchIndex(ctx context.Context, e *env, target string, args []string) error {
+	fs := newFlags(e, "bench "+target, "bench "+target+" [--n 100000] [--dataset FORMAT:DIR] [--queries 1000] [--mode bm25] [--json]")
+	n := fs.Int("n", 100000, "generated chunks (ignored with --dataset)")
+	dataset := fs.String("dataset", "", "a real collection instead, e.g. cranfield:../shared/datasets/cranfield")
+	queries := fs.Int("queries", 1000, "search queries")
+	mode := fs.String("mode", "bm25", "search mode")
+	topK := fs.Int("top-k", 10, "hits per query")
+	seed := fs.Uint64("seed", 1, "RNG seed")
+	asJSON := fs.Bool("json", false, "JSON output")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "ragd-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	corpus := filepath.Join(tmp, "corpus.jsonl")
+	var qs []string
+	label := fmt.Sprintf("generated %d chunks", *n)
+	if *dataset != "" {
+		format, dir, ok := strings.Cut(*dataset, ":")
+		if !ok {
+			return usageErr("--dataset FORMAT:DIR")
+		}
+		ds, err := eval.LoadDataset(format, dir, eval.LoadOptions{})
+		if err != nil {
+			return err
+		}
+		if err := writeJSONL(corpus, ds.Docs); err != nil {
+			return err
+		}
+		for _, q := range ds.Queries {
+			qs = append(qs, q.Text)
+		}
+		label = fmt.Sprintf("%s (%d documents)", ds.Name, len(ds.Docs))
+	} else {
+		qs, err = writeSynthetic(corpus, *n, *queries, *seed)
+		if err != nil {
+			return err
+		}
+	}
+	log := newLogger(Config{LogLevel: "warn"}, e.stderr)
+	pool := newModelPool(e.cfg, log)
+	eng, err := index.Open(ctx, index.Options{Dir: filepath.Join(tmp, "data"), Logger: log, Embedder: pool})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	a := &app{cfg: e.cfg, log: log, engine: eng, pool: pool}
+	icfg, err := a.ensureIndex(ctx, "bench", e.cfg.Model, true)
+	if err != nil {
+		return err
+	}
+	ic := ingest.Config{Index: "bench", Cache: eng.Store()}
+	if icfg.Model != "" {
+		if ic.Embedder, err = pool.Embedder(ctx, icfg.Model); err != nil {
+			return err
+		}
+	}
+	bar := newProgressBar(e.stderr, true)
+	ic.Progress = bar.update
+	sum, err := ingest.Run(ctx, eng, []string{corpus}, ic)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"corpus": label, "model": orDash(icfg.Model), "docs": sum.Docs, "chunks": sum.Chunks,
+		"ingest_s": sum.Elapsed.Seconds(), "chunks_per_s": sum.ChunksPerSecond(), "failed": sum.Failed}
+	if target == "search" {
+		if len(qs) > *queries {
+			qs = qs[:*queries]
+		}
+		lat := make([]float64, 0, len(qs))
+		for _, q := range qs {
+			start := time.Now()
+			if _, err := eng.Search(ctx, "bench", data.Query{Text: q, TopK: *topK, Mode: data.Mode(*mode)}); err != nil {
+				return err
+			}
+			lat = append(lat, float64(time.Since(start).Microseconds())/1000)
+		}
+		sort.Float64s(lat)
+		out["mode"], out["queries"] = *mode, len(lat)
+		out["p50_ms"], out["p99_ms"], out["max_ms"] = pct(lat, 50), pct(lat, 99), lat[len(lat)-1]
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(out)
+	}
+	fmt.Fprintf(e.stdout, "corpus %s, model %s: %d chunks ingested in %.1f s = %.0f chunks/s\n", label, orDash(icfg.Model), sum.Chunks, sum.Elapsed.Seconds(), sum.ChunksPerSecond())
+	if target == "search" {
+		fmt.Fprintf(e.stdout, "search (%s, top %d, 1 client, %d queries): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", *mode, *topK, out["queries"], out["p50_ms"], out["p99_ms"], out["max_ms"])
+	}
+	return nil
+}
+
+func pct(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p / 100)
+	return sorted[i]
+}
+
+func writeJSONL(path string, docs []data.Document) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for _, d := range docs {
+		if err := enc.Encode(map[string]any{"id": d.ID, "title": d.Title, "text": d.Text}); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeSynthetic writes n one-chunk documents of 60–120 words drawn from a
+// Zipfian vocabulary of 50,000 pseudo-words, and returns queries of three
+// words drawn from the middle of the distribution.
+func writeSynthetic(path string, n, nq int, seed uint64) ([]string, error) {
+	r := rand.New(rand.NewPCG(seed, 42))
+	vocab := make([]string, 50000)
+	for i := range vocab {
+		l := 3 + r.IntN(7)
+		b := make([]byte, l)
+		for j := range b {
+			b[j] = byte('a' + r.IntN(26))
+		}
+		vocab[i] = string(b)
+	}
+	z := rand.NewZipf(r, 1.1, 2, uint64(len(vocab)-1))
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	var sb strings.Builder
+	for i := range n {
+		sb.Reset()
+		words := 60 + r.IntN(61)
+		for j := range words {
+			if j > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(vocab[z.Uint64()])
+			if j%15 == 14 {
+				sb.WriteByte('.')
+			}
+		}
+		if err := enc.Encode(map[string]string{"id": "d" + strconv.Itoa(i), "title": vocab[z.Uint64()], "text": sb.String()}); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	qs := make([]string, nq)
+	for i := range qs {
+		qs[i] = vocab[20+r.IntN(2000)] + " " + vocab[20+r.IntN(2000)] + " " + vocab[100+r.IntN(10000)]
+	}
+	return qs, nil
+}
