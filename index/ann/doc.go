@@ -30,7 +30,7 @@
 //     namespace lists, and a []float64 column per numeric field for
 //     ranges, give a candidate list; its size (refined by sampling when
 //     other conditions apply) estimates how many nodes a filter keeps.
-//     Filters keeping fewer than max(ExactBelow, 5%) of the nodes, and
+//     Filters keeping fewer than max(ExactBelow, 1/8) of the nodes, and
 //     small indexes, are scanned exactly over the candidates only; wider
 //     ones search the graph with a bitmap of the candidates checked first.
 //   - Config.Quantize adds an int8 code per vector (one scale per vector).

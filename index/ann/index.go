@@ -272,7 +272,8 @@ func (ix *Index) Stats() Stats {
 // Search returns the K nearest live vectors to q that pass the namespace
 // and filter, best first. It scans exactly when asked, when the index is
 // smaller than Config.ExactBelow, or when the filter is estimated to keep
-// fewer than max(ExactBelow, 5% of the nodes); otherwise it searches the
+// fewer than max(ExactBelow, 1/8 of the nodes): an exact scan of the
+// candidates then costs less than a filtered graph search. Otherwise it searches the
 // graph, expanding filtered-out nodes without returning them.
 func (ix *Index) Search(ctx context.Context, q []float32, opts SearchOptions) ([]Result, error) {
 	if err := ctx.Err(); err != nil {
@@ -313,7 +314,7 @@ func (ix *Index) Search(ctx context.Context, q []float32, opts SearchOptions) ([
 		var size int
 		lists, size, narrowed = s.candidates(a)
 		if !exact {
-			exact = s.estimate(a, lists, size, narrowed) < max(ix.cfg.ExactBelow, s.n/20)
+			exact = s.estimate(a, lists, size, narrowed) < max(ix.cfg.ExactBelow, s.n/8)
 		}
 	}
 	var cs []cand

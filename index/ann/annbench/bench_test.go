@@ -22,7 +22,7 @@ func TestRunTiny(t *testing.T) {
 	for _, r := range rep.Results {
 		rows[r.Index] = append(rows[r.Index], r)
 	}
-	for _, name := range []string{HNSW, HNSWInt8, CoderHNSW, HNSWDelete30, HNSWFilter1, HNSWFilter10} {
+	for _, name := range []string{HNSW, HNSWInt8, CoderHNSW, HNSWDelete30, HNSWFilter1, HNSWFilter20} {
 		if len(rows[name]) != 2 {
 			t.Fatalf("%s: %d rows", name, len(rows[name]))
 		}
@@ -30,7 +30,7 @@ func TestRunTiny(t *testing.T) {
 	if ex := rows[Exact]; len(ex) != 1 || ex[0].RecallAt10 != 1 || ex[0].QPS <= 0 {
 		t.Fatalf("exact row %+v", ex)
 	}
-	for _, name := range []string{HNSW, HNSWInt8, HNSWDelete30, HNSWFilter1, HNSWFilter10} {
+	for _, name := range []string{HNSW, HNSWInt8, HNSWDelete30, HNSWFilter1, HNSWFilter20} {
 		hi := rows[name][1] // ef 128
 		if hi.RecallAt10 < 0.95 || hi.QPS <= 0 || hi.QPS2T <= 0 {
 			t.Errorf("%s ef=128: %+v", name, hi)

@@ -26,7 +26,7 @@ func (b *bench) runCoder(ctx context.Context, dir string) (err error) {
 	}
 	var g *hnsw.Graph[string]
 	h0 := heapNow()
-	t0 := time.Now()
+	t0, c0 := time.Now(), cpuTime()
 	if e := guard(func() error {
 		g = hnsw.NewGraph[string]()
 		g.M = b.cfg.M
@@ -44,6 +44,7 @@ func (b *bench) runCoder(ctx context.Context, dir string) (err error) {
 		return fail(fmt.Errorf("build: %w", e))
 	}
 	row.BuildInsertsPerS = float64(len(b.base)) / time.Since(t0).Seconds()
+	row.BuildInsertsPerCPUS = float64(len(b.base)) / (cpuTime() - c0)
 	row.BytesPerVector = b.perVector(heapNow(), h0, false)
 	b.logf("%s: %.0f inserts/s on 1 goroutine, %.0f B/vector", CoderHNSW, row.BuildInsertsPerS, row.BytesPerVector)
 	path := filepath.Join(dir, "coder.hnsw")
@@ -90,7 +91,7 @@ func (b *bench) runCoder(ctx context.Context, dir string) (err error) {
 		r := row
 		r.Ef = ef
 		var e error
-		if r.QPS, e = b.qps1(ctx, search(ef)); e == nil {
+		if r.QPS, r.QPSPerCPUS, e = b.qps1(ctx, search(ef)); e == nil {
 			r.RecallAt10, r.QPS2T, e = b.measure(ctx, search(ef), b.truth)
 		}
 		if e != nil {
@@ -98,6 +99,7 @@ func (b *bench) runCoder(ctx context.Context, dir string) (err error) {
 		}
 		if b.exactQPS > 0 {
 			r.SpeedupVsExact = r.QPS / b.exactQPS
+			r.SpeedupVsExactCPU = r.QPSPerCPUS / b.exactQPSCPU
 		}
 		b.logf("%s ef=%d: recall %.4f, %.0f q/s %s", CoderHNSW, ef, r.RecallAt10, r.QPS, r.Error)
 		b.rows = append(b.rows, r)
