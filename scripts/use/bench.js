@@ -5,7 +5,8 @@
 //
 // It embeds the first n texts of the JSON array (cycled when shorter) in
 // batches of the given size (default 32) after one warm-up batch, and
-// prints one line of JSON: {"impl":"js","texts":n,"seconds":s,"texts_per_s":r}.
+// prints one line of JSON: {"impl":"js","texts":n,"seconds":s,"texts_per_s":r,
+// "cpu_seconds":c,"texts_per_cpu_s":q} (CPU time of the process, all threads).
 'use strict';
 
 const fs = require('fs');
@@ -30,6 +31,7 @@ async function main() {
 
   const model = await initModel(modelSource);
   await model.embed(texts.slice(0, Math.min(batch, texts.length))); // warm-up
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   let dims = 0;
   for (let i = 0; i < texts.length; i += batch) {
@@ -37,9 +39,12 @@ async function main() {
     dims = out[0].length;
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   process.stdout.write(JSON.stringify({
     impl: 'js', texts: texts.length, batch, dims, seconds,
     texts_per_s: texts.length / seconds,
+    cpu_seconds: cpuSeconds, texts_per_cpu_s: texts.length / cpuSeconds,
   }) + '\n');
 }
 

@@ -5,7 +5,7 @@
 //
 // It embeds the first n non-empty texts of the JSON array (cycled when
 // shorter) in batches after one warm-up batch and prints one line of JSON:
-// {"impl":"go","texts":n,"seconds":s,"texts_per_s":r,...}.
+// {"impl":"go","texts":n,"seconds":s,"texts_per_s":r,"cpu_seconds":c,...}.
 package main
 
 import (
@@ -76,16 +76,18 @@ func run(textsPath string, n, batch, threads int, dir string) error {
 	if _, err := m.Embed(ctx, embed.Passage, texts[:min(batch, len(texts))]); err != nil {
 		return err
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for i := 0; i < len(texts); i += batch {
 		if _, err := m.Embed(ctx, embed.Passage, texts[i:min(i+batch, len(texts))]); err != nil {
 			return err
 		}
 	}
 	sec := time.Since(start).Seconds()
+	cpu := (processCPU() - cpu0).Seconds()
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"impl": "go", "texts": len(texts), "batch": batch, "dims": m.Info().Dims,
 		"seconds": sec, "texts_per_s": float64(len(texts)) / sec,
+		"cpu_seconds": cpu, "texts_per_cpu_s": float64(len(texts)) / cpu,
 		"load_seconds": loadTime.Seconds(),
 	})
 }
