@@ -8,8 +8,8 @@ import (
 )
 
 func TestGraphRecall(t *testing.T) {
-	vs := clustered(1, 5000, 64)
-	qs := clustered(2, 100, 64)
+	vs := clustered(1, 3000, 64)
+	qs := clustered(2, 60, 64)
 	for _, tc := range []struct {
 		name   string
 		metric data.Metric
@@ -17,11 +17,11 @@ func TestGraphRecall(t *testing.T) {
 		ef     int
 		want   float64
 	}{
-		{"cosine", data.Cosine, false, 200, 0.95},
-		{"dot", data.Dot, false, 200, 0.95},
-		{"euclidean", data.L2, false, 200, 0.95},
-		{"cosine-int8", data.Cosine, true, 200, 0.95},
-		{"euclidean-int8", data.L2, true, 200, 0.95},
+		{"cosine", data.Cosine, false, 128, 0.95},
+		{"dot", data.Dot, false, 128, 0.95},
+		{"euclidean", data.L2, false, 128, 0.95},
+		{"cosine-int8", data.Cosine, true, 128, 0.95},
+		{"euclidean-int8", data.L2, true, 128, 0.95},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ix := mustNew(t, Config{Dims: 64, Metric: tc.metric, EfConstruction: 100, Quantize: tc.quant, ExactBelow: -1, Workers: 2})
@@ -66,8 +66,8 @@ func TestFlatMatchesBruteForce(t *testing.T) {
 }
 
 func TestDeleteRecall(t *testing.T) {
-	vs := clustered(5, 5000, 64)
-	qs := clustered(6, 100, 64)
+	vs := clustered(5, 3000, 64)
+	qs := clustered(6, 60, 64)
 	ix := mustNew(t, Config{Dims: 64, EfConstruction: 100, ExactBelow: -1, CompactRatio: -1})
 	ctx := context.Background()
 	if err := ix.Upsert(ctx, items(vs, nil)); err != nil {
