@@ -88,7 +88,11 @@ func parsePDF(ctx context.Context, b []byte) (p Parsed, err error) {
 
 var errNoPage = fmt.Errorf("no such page")
 
-// pdfPage reads one page's text, turning library panics into errors.
+// pdfPage reads one page's text, turning library panics into errors. It
+// lays the page's glyphs out by position (see layoutGlyphs), which keeps
+// the spaces that PDF writers such as TeX express as glyph offsets rather
+// than space characters; when that fails it falls back to the library's
+// plain text.
 func pdfPage(r *pdf.Reader, i int) (text string, err error) {
 	defer func() {
 		if x := recover(); x != nil {
@@ -99,8 +103,61 @@ func pdfPage(r *pdf.Reader, i int) (text string, err error) {
 	if pg.V.IsNull() {
 		return "", errNoPage
 	}
-	// Each page gets its own fonts: resource names repeat across pages.
+	if text, ok := positionedText(pg); ok {
+		return text, nil
+	}
 	return pg.GetPlainText(pageFonts(pg))
+}
+
+// positionedText lays out the page's glyphs; ok is false when the library
+// panicked on the page.
+func positionedText(pg pdf.Page) (text string, ok bool) {
+	defer func() {
+		if x := recover(); x != nil {
+			text, ok = "", false
+		}
+	}()
+	return layoutGlyphs(pg.Content().Text), true
+}
+
+// layoutGlyphs joins glyphs in content-stream order: a vertical move of
+// more than half the font size starts a line (more than twice the font
+// size, a paragraph); a horizontal gap of more than 0.15 of the font size
+// after the previous glyph's end, or a move back to the left, is a space.
+func layoutGlyphs(glyphs []pdf.Text) string {
+	var sb strings.Builder
+	var prev *pdf.Text
+	for i := range glyphs {
+		g := &glyphs[i]
+		if g.S == "" || g.S == "\n" {
+			continue
+		}
+		if prev != nil {
+			fs := max(abs(prev.FontSize), abs(g.FontSize), 1)
+			dy := abs(g.Y - prev.Y)
+			gap := g.X - (prev.X + prev.W)
+			switch {
+			case dy > 2*fs:
+				sb.WriteString("\n\n")
+			case dy > fs/2:
+				sb.WriteByte('\n')
+			case gap > 0.15*fs || g.X < prev.X-fs:
+				if !strings.HasSuffix(sb.String(), " ") && g.S != " " {
+					sb.WriteByte(' ')
+				}
+			}
+		}
+		sb.WriteString(g.S)
+		prev = g
+	}
+	return sb.String()
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
 }
 
 // pageFonts returns a page's fonts by resource name.
@@ -125,7 +182,7 @@ func tidyLines(s string) string {
 			continue
 		}
 		if sb.Len() > 0 {
-			if blank > 1 {
+			if blank > 0 {
 				sb.WriteString("\n\n")
 			} else {
 				sb.WriteByte('\n')

@@ -15,16 +15,8 @@ import (
 // each line of a page drawn with Helvetica, an information dictionary with
 // title (when not empty) and a cross-reference table with exact offsets.
 func buildPDF(title string, pages ...string) []byte {
-	var objs []string // objs[i] is object i+1
-	add := func(s string) int {
-		objs = append(objs, s)
-		return len(objs)
-	}
-	catalog := add("") // filled in below
-	pagesObj := add("")
-	font := add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-	var kids []string
-	for _, text := range pages {
+	streams := make([]string, len(pages))
+	for p, text := range pages {
 		var content strings.Builder
 		content.WriteString("BT /F1 12 Tf 14 TL 72 720 Td\n")
 		for i, line := range strings.Split(text, "\n") {
@@ -34,7 +26,29 @@ func buildPDF(title string, pages ...string) []byte {
 			fmt.Fprintf(&content, "(%s) Tj\n", pdfEscape(line))
 		}
 		content.WriteString("ET")
-		stream := add(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", content.Len(), content.String()))
+		streams[p] = content.String()
+	}
+	return buildPDFStreams(title, false, streams...)
+}
+
+// buildPDFStreams is buildPDF with raw content streams; widths gives the
+// font a /Widths array (every glyph 500/1000 em), as embedded fonts have.
+func buildPDFStreams(title string, widths bool, streams ...string) []byte {
+	var objs []string // objs[i] is object i+1
+	add := func(s string) int {
+		objs = append(objs, s)
+		return len(objs)
+	}
+	catalog := add("") // filled in below
+	pagesObj := add("")
+	fontDict := "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding"
+	if widths {
+		fontDict += " /FirstChar 32 /LastChar 126 /Widths [" + strings.TrimSpace(strings.Repeat("500 ", 95)) + "]"
+	}
+	font := add(fontDict + " >>")
+	var kids []string
+	for _, content := range streams {
+		stream := add(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
 		page := add(fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>",
 			pagesObj, font, stream))
 		kids = append(kids, fmt.Sprintf("%d 0 R", page))
@@ -138,5 +152,33 @@ func TestPDFCorruptPageIsSkipped(t *testing.T) {
 	}
 	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "page 2") {
 		t.Errorf("warnings %q", p.Warnings)
+	}
+}
+
+func TestPDFLayoutSpaces(t *testing.T) {
+	// TeX-style output: no space characters, words placed by TJ offsets
+	// and Td moves. Kerning (small offsets) must not split words.
+	tests := []struct {
+		name   string
+		widths bool
+		stream string
+		want   string
+	}{
+		{"TJ offsets with widths", true, "BT /F1 10 Tf 72 700 Td [(Word)-20(s) -400 (are) -400 (apart)] TJ ET", "Words are apart"},
+		{"TJ offsets without widths", false, "BT /F1 10 Tf 72 700 Td [(Two) -400 (words)] TJ ET", "Two words"},
+		{"Td moves", true, "BT /F1 10 Tf 72 700 Td (left) Tj 40 0 Td (right) Tj ET", "left right"},
+		{"lines and paragraphs", true, "BT /F1 10 Tf 72 700 Td (one) Tj 0 -12 Td (two) Tj 0 -40 Td (three) Tj ET", "one\ntwo\n\nthree"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := buildPDFStreams("", tt.widths, tt.stream)
+			ps, err := LoadReader(context.Background(), bytes.NewReader(b), "x.pdf", "", LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ps[0].Doc.Text; got != tt.want {
+				t.Errorf("text %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
