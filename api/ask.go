@@ -118,6 +118,7 @@ func (s *Server) ask(c echo.Context) error {
 		return nil // client gone
 	}
 	var emitErr error
+	errSent := false // Answer reports generation failures as an "error" event itself
 	ans, err := generate.Answer(ctx, s.cfg.Generator, req.Query, hits, opts, func(ev generate.AnswerEvent) error {
 		switch ev.Type {
 		case "token":
@@ -126,6 +127,7 @@ func (s *Server) ask(c echo.Context) error {
 			emitErr = sse.event("done", map[string]any{"citations": ev.Citations, "usage": ev.Usage,
 				"finish_reason": ev.FinishReason, "dropped": ev.Dropped, "generator": s.cfg.Generator.Info()})
 		case "error":
+			errSent = true
 			emitErr = sse.event("error", map[string]string{"message": ev.Error})
 		}
 		return emitErr
@@ -137,12 +139,10 @@ func (s *Server) ask(c echo.Context) error {
 	if err != nil && emitErr == nil && !errors.Is(err, ctx.Err()) {
 		// Answer already sent an "error" event for generation failures;
 		// anything else (packing, validation) is reported here.
-		var sent bool
-		if ans == nil {
+		if !errSent {
 			_, code := StatusFor(err)
-			sent = sse.event("error", map[string]string{"code": code, "message": err.Error()}) == nil
+			_ = sse.event("error", map[string]string{"code": code, "message": err.Error()})
 		}
-		_ = sent
 		s.log.Warn("ask stream ended with an error", "err", err)
 	}
 	return nil

@@ -22,15 +22,29 @@ import (
 // decode reads a JSON body strictly: unknown fields, trailing data and
 // malformed JSON are 400s.
 func decode(c echo.Context, v any) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, v)
+}
+
+// readBody reads the whole request body. A body over the limit is
+// data.ErrTooLarge (413) whether the limit shows in Content-Length or is
+// only found while reading a chunked upload (echo's BodyLimit reader).
+func readBody(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return fmt.Errorf("%w: request body over %d bytes", data.ErrTooLarge, mbe.Limit)
+		switch {
+		case errors.As(err, &mbe):
+			return nil, fmt.Errorf("%w: request body over %d bytes", data.ErrTooLarge, mbe.Limit)
+		case errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
+			return nil, fmt.Errorf("%w: request body over the size limit", data.ErrTooLarge)
 		}
-		return fmt.Errorf("%w: reading body: %v", data.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: reading body: %v", data.ErrInvalid, err)
 	}
-	return decodeBytes(body, v)
+	return body, nil
 }
 
 func decodeBytes(body []byte, v any) error {
@@ -69,13 +83,18 @@ func (s *Server) createIndex(c echo.Context) error {
 	}
 	cfg := data.IndexConfig{Name: req.Name, Description: req.Description, Dims: req.Dims, Metric: data.Metric(req.Metric),
 		ChunkSize: req.ChunkSize, ChunkOverlap: req.ChunkOverlap}
-	if model != "" && model != "none" && req.Dims == 0 {
+	// dims without a model is a bring-your-own-vectors index; a model named
+	// explicitly is kept, and dims given with it must match it.
+	if model != "" && model != "none" && (req.Model != nil || req.Dims == 0) {
 		if s.cfg.Models == nil {
 			return fmt.Errorf("model %q: %w: no models configured", model, data.ErrUnavailable)
 		}
 		emb, err := s.cfg.Models.Embedder(c.Request().Context(), model)
 		if err != nil {
 			return err
+		}
+		if d := emb.Info().Dims; req.Dims != 0 && req.Dims != d {
+			return fmt.Errorf("%w: model %q has %d dimensions, request says %d", data.ErrDimension, model, d, req.Dims)
 		}
 		cfg.Model, cfg.Dims = model, emb.Info().Dims
 	}
@@ -137,20 +156,16 @@ const MaxDocumentsPerRequest = 10000
 func (s *Server) putDocuments(c echo.Context) error {
 	ctx := c.Request().Context()
 	name := c.Param("name")
-	body, err := io.ReadAll(c.Request().Body)
+	body, err := readBody(c)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return fmt.Errorf("%w: request body over %d bytes", data.ErrTooLarge, mbe.Limit)
-		}
-		return fmt.Errorf("%w: %v", data.ErrInvalid, err)
+		return err
 	}
 	var req putDocumentsRequest
 	trim := bytes.TrimSpace(body)
 	switch {
 	case len(trim) > 0 && trim[0] == '[':
 		err = decodeBytes(body, &req.Documents)
-	case bytes.Contains(trim, []byte(`"documents"`)):
+	case hasTopLevelKey(trim, "documents"):
 		err = decodeBytes(body, &req)
 	default:
 		var one docInput
@@ -207,6 +222,21 @@ func (s *Server) putDocuments(c echo.Context) error {
 		"embedded": sum.Embedded, "cache_hits": sum.CacheHits, "took_ms": sum.Elapsed.Milliseconds()})
 }
 
+// hasTopLevelKey reports whether body is a JSON object with key at its top
+// level (a document whose title, text or metadata mentions the key is not
+// the wrapper shape).
+func hasTopLevelKey(body []byte, key string) bool {
+	if len(body) == 0 || body[0] != '{' {
+		return false
+	}
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(body, &probe) != nil {
+		return false
+	}
+	_, ok := probe[key]
+	return ok
+}
+
 func (s *Server) listDocuments(c echo.Context) error {
 	limit := 100
 	if l := c.QueryParam("limit"); l != "" {
@@ -231,12 +261,20 @@ func (s *Server) listDocuments(c echo.Context) error {
 }
 
 // docID reads the document id from the wildcard; ids may contain slashes
-// (file paths), sent raw or percent-encoded.
+// (file paths), sent raw or percent-encoded. echo routes on the escaped
+// path only when it differs from the decoded one (URL.RawPath set), so the
+// wildcard is unescaped exactly then: "50%25off" is "50%off", not an error.
 func docID(c echo.Context) (string, error) {
 	raw := c.Param("*")
-	id, err := url.PathUnescape(raw)
-	if err != nil || id == "" {
-		return "", fmt.Errorf("%w: bad document id %q", data.ErrInvalid, raw)
+	id := raw
+	if c.Request().URL.RawPath != "" {
+		var err error
+		if id, err = url.PathUnescape(raw); err != nil {
+			return "", fmt.Errorf("%w: bad document id %q", data.ErrInvalid, raw)
+		}
+	}
+	if id == "" {
+		return "", fmt.Errorf("%w: empty document id", data.ErrInvalid)
 	}
 	return id, nil
 }
