@@ -105,7 +105,7 @@ type word struct {
 // i, as whole sentences when possible.
 //
 // Chunks do not cross Sections: each chunk takes the Headings of its
-// section. A section with fewer than Size/4 tokens (typically a heading
+// section (the chunks of one section share that slice; do not modify it). A section with fewer than Size/4 tokens (typically a heading
 // followed directly by a sub-heading) is merged into the section after it,
 // whose headings the merged chunks take. Text outside every section has no
 // headings.

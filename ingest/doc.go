@@ -2,8 +2,8 @@
 //
 // Loaders read one file or stream into Parsed documents: plain text,
 // markdown (with the heading path of every section), HTML (visible text
-// only), PDF (one paragraph per page) and JSONL (one document per line, in
-// the BEIR corpus shape). LoadFile and LoadReader collect the documents;
+// only), PDF (laid out from glyph positions, pages as paragraphs) and JSONL
+// (one document per line, in the BEIR corpus shape). LoadFile and LoadReader collect the documents;
 // StreamFile and StreamReader hand them over one by one, the way to read a
 // large JSONL corpus. DetectFormat picks a loader from a file name or its
 // first bytes. Bad input gives an error, never a panic: binary content
