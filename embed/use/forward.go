@@ -173,14 +173,32 @@ func softmaxScaled(row []float32, scale float32) {
 	}
 	var sum float64
 	for i, v := range row {
-		e := math.Exp(float64(v - mx))
-		row[i] = float32(e)
-		sum += e
+		e := exp32(v - mx)
+		row[i] = e
+		sum += float64(e)
 	}
 	inv := float32(1 / sum)
 	for i := range row {
 		row[i] *= inv
 	}
+}
+
+// exp32 is e^x for x <= 0 in float32, with a relative error below 1e-6;
+// below -80 it returns 0 (e^-80 is 2e-35, nothing next to a softmax's
+// largest term, which is 1).
+func exp32(x float32) float32 {
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	if x < -80 {
+		return 0
+	}
+	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - n*ln2hi - n*ln2lo // |r| <= ln2/2
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return math.Float32frombits(math.Float32bits(p) + uint32(int32(n))<<23)
 }
 
 // layerNorm writes scale*(x-mean)/sqrt(var+eps)+bias of each of the m rows
