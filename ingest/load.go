@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ragd/ragd/data"
 )
@@ -36,6 +37,7 @@ var (
 const (
 	DefaultMaxFileBytes = 100 << 20
 	DefaultMaxLineBytes = 16 << 20
+	DefaultPDFTimeout   = 5 * time.Minute
 	// MaxLineErrors is how many bad-line errors a PartialError keeps; it
 	// still counts all of them.
 	MaxLineErrors = 100
@@ -54,6 +56,11 @@ type LoadOptions struct {
 	// Format forces a format (FormatText, FormatMarkdown, ...) instead of
 	// detecting it from the file name and content.
 	Format string
+	// PDFTimeout bounds the text extraction of one PDF. The PDF library
+	// can loop forever on some malformed files; such a load then fails
+	// with data.ErrInvalid and leaves the stuck goroutine behind. Default
+	// DefaultPDFTimeout (5 minutes).
+	PDFTimeout time.Duration
 }
 
 func (o LoadOptions) withDefaults() LoadOptions {
@@ -62,6 +69,9 @@ func (o LoadOptions) withDefaults() LoadOptions {
 	}
 	if o.MaxLineBytes <= 0 {
 		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if o.PDFTimeout <= 0 {
+		o.PDFTimeout = DefaultPDFTimeout
 	}
 	return o
 }
@@ -247,7 +257,7 @@ func streamReader(ctx context.Context, r io.Reader, name, source string, opts Lo
 			return loadJSONL(ctx, bytes.NewReader(b), source, opts, fn)
 		}
 	}
-	p, err := parseWhole(ctx, b, source, format)
+	p, err := parseWhole(ctx, b, format, opts)
 	if err != nil {
 		return fmt.Errorf("ingest %s: %w", source, err)
 	}
@@ -258,7 +268,7 @@ func streamReader(ctx context.Context, r io.Reader, name, source string, opts Lo
 }
 
 // parseWhole runs the loader of a whole-file format.
-func parseWhole(ctx context.Context, b []byte, source, format string) (Parsed, error) {
+func parseWhole(ctx context.Context, b []byte, format string, opts LoadOptions) (Parsed, error) {
 	if len(b) == 0 {
 		return Parsed{}, ErrEmpty
 	}
@@ -268,7 +278,7 @@ func parseWhole(ctx context.Context, b []byte, source, format string) (Parsed, e
 	)
 	switch format {
 	case FormatPDF:
-		p, err = parsePDF(ctx, b)
+		p, err = parsePDF(ctx, b, opts.PDFTimeout)
 	case FormatText, FormatMarkdown, FormatHTML:
 		text, warns, terr := decodeText(b)
 		if terr != nil {

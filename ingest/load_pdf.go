@@ -5,22 +5,57 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ledongthuc/pdf"
 
 	"github.com/ragd/ragd/data"
 )
 
-// maxPDFPages bounds the pages read from one PDF (a malformed page count
-// must not make the loader spin).
-const maxPDFPages = 100000
+// Bounds on what one PDF may make the loader do.
+const (
+	// maxPDFPages bounds the pages read from one PDF.
+	maxPDFPages = 100000
+	// maxPDFTreeDepth and maxPDFTreeNodes bound the walk of the page tree,
+	// which a malformed file can make cyclic.
+	maxPDFTreeDepth = 64
+	maxPDFTreeNodes = 4 * maxPDFPages
+)
 
-// parsePDF extracts the text of each page with github.com/ledongthuc/pdf,
+// parsePDF runs extractPDF under a deadline: the PDF library can loop
+// forever on some malformed files (cyclic object streams, for one), and Go
+// cannot stop a goroutine, so after timeout the load fails and the stuck
+// goroutine is abandoned. ctx cancels the wait at once.
+func parsePDF(ctx context.Context, b []byte, timeout time.Duration) (Parsed, error) {
+	type result struct {
+		p   Parsed
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // also stops a running extraction between pages
+	ch := make(chan result, 1)
+	go func() {
+		p, err := extractPDF(ctx, b)
+		ch <- result{p, err}
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case r := <-ch:
+		return r.p, r.err
+	case <-ctx.Done():
+		return Parsed{}, ctx.Err()
+	case <-timer.C:
+		return Parsed{}, fmt.Errorf("%w: PDF text extraction did not finish within %v (malformed file?)", data.ErrInvalid, timeout)
+	}
+}
+
+// extractPDF extracts the text of each page with github.com/ledongthuc/pdf,
 // pages separated by paragraph breaks. Panics inside the library become
 // errors wrapping data.ErrInvalid. A page that fails is skipped with a
 // warning; a file with no readable page fails. Encrypted files are
 // unsupported. The title is the document information dictionary's Title.
-func parsePDF(ctx context.Context, b []byte) (p Parsed, err error) {
+func extractPDF(ctx context.Context, b []byte) (p Parsed, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p = Parsed{}
@@ -41,28 +76,24 @@ func parsePDF(ctx context.Context, b []byte) (p Parsed, err error) {
 		title, _ = sanitize(r.Trailer().Key("Info").Key("Title").Text(), nil)
 		title = collapse(title)
 	}()
-	n := r.NumPage()
-	if n <= 0 {
+	pages, truncated := pdfPages(r)
+	if len(pages) == 0 {
 		return Parsed{}, fmt.Errorf("%w: PDF has no pages", data.ErrInvalid)
 	}
-	if n > maxPDFPages {
-		warns = append(warns, fmt.Sprintf("PDF claims %d pages; reading at most %d", n, maxPDFPages))
-		n = maxPDFPages
+	if truncated {
+		warns = append(warns, fmt.Sprintf("page tree too large or cyclic; read its first %d pages", len(pages)))
 	}
 	var sb strings.Builder
 	read, failed := 0, 0
-	for i := 1; i <= n; i++ {
+	for i, pg := range pages {
 		if err := ctx.Err(); err != nil {
 			return Parsed{}, err
 		}
-		text, perr := pdfPage(r, i)
-		if perr == errNoPage {
-			break
-		}
+		text, perr := pdfPage(pg)
 		if perr != nil {
 			failed++
 			if failed <= 10 {
-				warns = append(warns, fmt.Sprintf("page %d: %v", i, perr))
+				warns = append(warns, fmt.Sprintf("page %d: %v", i+1, perr))
 			}
 			continue
 		}
@@ -86,22 +117,53 @@ func parsePDF(ctx context.Context, b []byte) (p Parsed, err error) {
 	return Parsed{Doc: data.Document{Title: title, Text: sb.String()}, Warnings: warns}, nil
 }
 
-var errNoPage = fmt.Errorf("no such page")
+// pdfPages lists the pages in document order by walking the page tree
+// with bounded depth and size (the library's own lookup loops forever on a
+// cyclic tree). truncated reports that a bound was hit.
+func pdfPages(r *pdf.Reader) (pages []pdf.Page, truncated bool) {
+	nodes := 0
+	var walk func(v pdf.Value, depth int)
+	walk = func(v pdf.Value, depth int) {
+		nodes++
+		if depth > maxPDFTreeDepth || nodes > maxPDFTreeNodes || len(pages) >= maxPDFPages {
+			truncated = true
+			return
+		}
+		kids := v.Key("Kids")
+		switch {
+		case v.Key("Type").Name() == "Page", kids.Kind() != pdf.Array && !v.Key("Contents").IsNull():
+			pages = append(pages, pdf.Page{V: v})
+		case kids.Kind() == pdf.Array:
+			for i := 0; i < kids.Len() && !truncated; i++ {
+				walk(kids.Index(i), depth+1)
+			}
+		}
+	}
+	walk(r.Trailer().Key("Root").Key("Pages"), 0)
+	return pages, truncated
+}
+
+var errCyclicParent = fmt.Errorf("cyclic page tree")
 
 // pdfPage reads one page's text, turning library panics into errors. It
 // lays the page's glyphs out by position (see layoutGlyphs), which keeps
 // the spaces that PDF writers such as TeX express as glyph offsets rather
 // than space characters; when that fails it falls back to the library's
 // plain text.
-func pdfPage(r *pdf.Reader, i int) (text string, err error) {
+func pdfPage(pg pdf.Page) (text string, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			text, err = "", fmt.Errorf("malformed page: %v", x)
 		}
 	}()
-	pg := r.Page(i)
-	if pg.V.IsNull() {
-		return "", errNoPage
+	// Inherited resources are looked up along Parent links, without a
+	// bound in the library.
+	v := pg.V
+	for i := 0; !v.IsNull(); i++ {
+		if i > maxPDFTreeDepth {
+			return "", errCyclicParent
+		}
+		v = v.Key("Parent")
 	}
 	if text, ok := positionedText(pg); ok {
 		return text, nil

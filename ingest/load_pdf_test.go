@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ragd/ragd/data"
 )
@@ -59,6 +60,12 @@ func buildPDFStreams(title string, widths bool, streams ...string) []byte {
 	if title != "" {
 		info = add(fmt.Sprintf("<< /Title (%s) /Producer (ragd test) >>", pdfEscape(title)))
 	}
+	return writePDF(objs, catalog, info)
+}
+
+// writePDF lays out objects (objs[i] is object i+1) with a header, a
+// cross-reference table with exact offsets and a trailer.
+func writePDF(objs []string, root, info int) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 	offsets := make([]int, len(objs))
@@ -71,7 +78,7 @@ func buildPDFStreams(title string, widths bool, streams ...string) []byte {
 	for _, off := range offsets {
 		fmt.Fprintf(&b, "%010d 00000 n \n", off)
 	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d 0 R", len(objs)+1, catalog)
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d 0 R", len(objs)+1, root)
 	if info > 0 {
 		fmt.Fprintf(&b, " /Info %d 0 R", info)
 	}
@@ -180,5 +187,56 @@ func TestPDFLayoutSpaces(t *testing.T) {
 				t.Errorf("text %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestPDFCyclesAndTimeout(t *testing.T) {
+	const content = "<< /Length 24 >>\nstream\nBT /F1 12 Tf (x) Tj ET\nendstream"
+	const font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+	tests := []struct {
+		name string
+		objs []string
+	}{
+		// The page tree lists itself as a kid: the library's own page
+		// lookup would loop forever.
+		{"cyclic kids", []string{
+			"<< /Type /Catalog /Pages 2 0 R >>",
+			"<< /Type /Pages /Kids [2 0 R 4 0 R] /Count 2 >>",
+			font,
+			"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+			content,
+		}},
+		// A page without resources is its own parent: the inherited
+		// resource lookup would loop forever.
+		{"cyclic parent", []string{
+			"<< /Type /Catalog /Pages 2 0 R >>",
+			"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+			font,
+			"<< /Type /Page /Parent 4 0 R /Contents 5 0 R >>",
+			content,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := writePDF(tt.objs, 1, 0)
+			_, err := LoadReader(context.Background(), bytes.NewReader(b), "c.pdf", "", LoadOptions{})
+			if !errors.Is(err, data.ErrInvalid) {
+				t.Fatalf("err %v, want data.ErrInvalid", err)
+			}
+		})
+	}
+
+	pages := make([]string, 300)
+	for i := range pages {
+		pages[i] = fmt.Sprintf("page %d", i)
+	}
+	big := buildPDF("", pages...)
+	_, err := LoadReader(context.Background(), bytes.NewReader(big), "slow.pdf", "", LoadOptions{PDFTimeout: time.Nanosecond})
+	if !errors.Is(err, data.ErrInvalid) || !strings.Contains(err.Error(), "did not finish") {
+		t.Fatalf("err %v, want a timeout", err)
+	}
+	ps, err := LoadReader(context.Background(), bytes.NewReader(big), "slow.pdf", "", LoadOptions{})
+	if err != nil || !strings.HasSuffix(ps[0].Doc.Text, "page 299") {
+		t.Fatalf("without timeout: %v", err)
 	}
 }
