@@ -37,11 +37,18 @@ type BenchResult struct {
 	// the same comparison (Ratio ≈ 1 - OverheadShare on a quiet machine).
 	Overhead      time.Duration
 	OverheadShare float64
+	// PipelineCPU and BareCPU are the process CPU time (all threads) used
+	// by each side, and CPURatio is BareCPU / PipelineCPU: the comparison
+	// in CPU time, which other processes disturb less than wall time.
+	// Zero where the platform cannot measure it.
+	PipelineCPU, BareCPU time.Duration
+	CPURatio             float64
 }
 
 func (r BenchResult) String() string {
-	return fmt.Sprintf("%d texts × %d tokens × %d rounds: pipeline %.1f sentences/s, bare ONNX Runtime %.1f sentences/s, ratio %.3f; pipeline time outside ONNX Runtime %v (%.2f%%)",
-		r.Texts, r.SeqLen, r.Rounds, r.PipelinePerSec, r.BarePerSec, r.Ratio, r.Overhead.Round(time.Microsecond), 100*r.OverheadShare)
+	return fmt.Sprintf("%d texts × %d tokens × %d rounds: pipeline %.1f sentences/s, bare ONNX Runtime %.1f sentences/s, ratio %.3f; pipeline time outside ONNX Runtime %v (%.2f%%); CPU time pipeline %v, bare %v, ratio %.3f",
+		r.Texts, r.SeqLen, r.Rounds, r.PipelinePerSec, r.BarePerSec, r.Ratio, r.Overhead.Round(time.Microsecond), 100*r.OverheadShare,
+		r.PipelineCPU.Round(time.Millisecond), r.BareCPU.Round(time.Millisecond), r.CPURatio)
 }
 
 // benchWords make up synthetic passages; all are single WordPiece tokens in
@@ -112,18 +119,26 @@ func Bench(ctx context.Context, dir string, cfg Config, opts BenchOptions) (Benc
 	defer bare.close()
 
 	res := BenchResult{Texts: opts.Batch, SeqLen: opts.SeqLen, Rounds: opts.Rounds}
+	var pipeCPU, bareCPU time.Duration
 	pipeline := func() (time.Duration, error) {
 		before := e.sess.inRun.Load()
+		cpu0, _ := processCPU()
 		start := time.Now()
 		_, err := e.Embed(ctx, embed.Passage, texts)
 		d := time.Since(start)
+		cpu1, _ := processCPU()
+		pipeCPU += cpu1 - cpu0
 		res.Overhead += d - time.Duration(e.sess.inRun.Load()-before)
 		return d, err
 	}
 	timeBare := func() (time.Duration, error) {
+		cpu0, _ := processCPU()
 		start := time.Now()
 		err := bare.run()
-		return time.Since(start), err
+		d := time.Since(start)
+		cpu1, _ := processCPU()
+		bareCPU += cpu1 - cpu0
+		return d, err
 	}
 	// Round -1 warms both up; the order alternates so that neither side
 	// always runs first.
@@ -147,7 +162,7 @@ func Bench(ctx context.Context, dir string, cfg Config, opts BenchOptions) (Benc
 			d1, d2 = d2, d1
 		}
 		if round < 0 {
-			res.Overhead = 0
+			res.Overhead, pipeCPU, bareCPU = 0, 0, 0
 			continue
 		}
 		res.Pipeline += d1
@@ -158,6 +173,10 @@ func Bench(ctx context.Context, dir string, cfg Config, opts BenchOptions) (Benc
 	res.BarePerSec = total / res.Bare.Seconds()
 	res.Ratio = res.PipelinePerSec / res.BarePerSec
 	res.OverheadShare = res.Overhead.Seconds() / res.Pipeline.Seconds()
+	if pipeCPU > 0 && bareCPU > 0 {
+		res.PipelineCPU, res.BareCPU = pipeCPU, bareCPU
+		res.CPURatio = bareCPU.Seconds() / pipeCPU.Seconds()
+	}
 	return res, nil
 }
 

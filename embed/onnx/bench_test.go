@@ -63,6 +63,7 @@ func BenchmarkPipelineVsBare(b *testing.B) {
 	b.ReportMetric(res.BarePerSec, "bare-sent/s")
 	b.ReportMetric(res.Ratio, "ratio")
 	b.ReportMetric(100*res.OverheadShare, "overhead-%")
+	b.ReportMetric(res.CPURatio, "cpu-ratio")
 	b.Log(res)
 }
 
