@@ -1,0 +1,240 @@
+package cloudflare
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/index"
+)
+
+// Models resolves installed embedding models by their ragd name
+// ("bge-small-en-v1.5", "use-lite").
+type Models interface {
+	Embedder(ctx context.Context, name string) (embed.Embedder, error)
+}
+
+// Config configures the Cloudflare-compatible routes.
+type Config struct {
+	// Engine holds the indexes (required for the Vectorize routes).
+	Engine *index.Engine
+	// Models gives the Workers AI embedding route its models (nil: 503).
+	Models Models
+	// InstalledModels, when set, lists installed embedding models by ragd
+	// name; error messages for unknown or missing models quote it.
+	InstalledModels func() []string
+	// ModelMap adds to or overrides the catalog that maps Workers AI model
+	// names to installed ragd models, e.g.
+	// {"@cf/baai/bge-m3": "bge-m3"}. See Catalog for the defaults.
+	ModelMap map[string]string
+	// Generator serves Workers AI text generation (nil: 503).
+	Generator generate.Generator
+	// Logger receives server-side failures (default: discard).
+	Logger *slog.Logger
+	// StateDir, when set, is where the Vectorize bookkeeping that ragd's
+	// engine does not keep (creation times, metadata indexes, the last
+	// mutation id) is saved, as cloudflare-state.json. Empty: kept in
+	// memory only.
+	StateDir string
+	// MaxBodyBytes bounds one request body (default 100 MiB, Cloudflare's
+	// limit). The main server's own body limit applies first.
+	MaxBodyBytes int64
+	// MaxBatch bounds the vectors of one insert or upsert (default 5000).
+	MaxBatch int
+}
+
+// Defaults and fixed limits.
+const (
+	DefaultMaxBodyBytes = 100 << 20
+	DefaultMaxBatch     = 5000
+)
+
+// Register mounts the routes on e under /client/v4.
+func Register(e *echo.Echo, cfg Config) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.StateDir, cfg.Logger), locks: map[string]*sync.Mutex{}}
+	g := e.Group("/client/v4/accounts/:account_id")
+	v := g.Group("/vectorize/v2/indexes")
+	v.POST("", h.createIndex)
+	v.GET("", h.listIndexes)
+	v.GET("/:index", h.getIndex)
+	v.DELETE("/:index", h.deleteIndex)
+	v.GET("/:index/info", h.info)
+	v.POST("/:index/insert", h.insert)
+	v.POST("/:index/upsert", h.upsert)
+	v.POST("/:index/query", h.query)
+	v.POST("/:index/get_by_ids", h.getByIDs)
+	v.POST("/:index/delete_by_ids", h.deleteByIDs)
+	v.GET("/:index/list", h.listVectors)
+	v.POST("/:index/metadata_index/create", h.createMetadataIndex)
+	v.GET("/:index/metadata_index/list", h.listMetadataIndexes)
+	v.POST("/:index/metadata_index/delete", h.deleteMetadataIndex)
+	g.POST("/ai/run/*", h.run)
+	e.Any("/client/v4/*", h.noRoute)
+}
+
+type handler struct {
+	cfg   Config
+	log   *slog.Logger
+	state *state
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex // per-index write locks (insert checks, then writes)
+}
+
+// writeLock serialises this package's writes to one index, so insert's
+// "skip ids that exist" check and its write see the same index.
+func (h *handler) writeLock(name string) *sync.Mutex {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l, ok := h.locks[name]
+	if !ok {
+		l = &sync.Mutex{}
+		h.locks[name] = l
+	}
+	return l
+}
+
+// envelope is Cloudflare's response wrapper.
+type envelope struct {
+	Result   any       `json:"result"`
+	Success  bool      `json:"success"`
+	Errors   []cfError `json:"errors"`
+	Messages []cfError `json:"messages"`
+}
+
+type cfError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error codes ragd puts in errors[].code (documented in docs/cloudflare.md).
+const (
+	codeInvalid     = 40001
+	codeDimension   = 40002
+	codeUnsupported = 40003
+	codeNotFound    = 40401
+	codeExists      = 40901
+	codeTooLarge    = 41301
+	codeOverloaded  = 42901
+	codeInternal    = 50001
+	codeUpstream    = 50201
+	codeUnavailable = 50301
+	codeTimeout     = 50401
+	codeNoRoute     = 7003
+)
+
+// ok writes a successful envelope.
+func ok(c echo.Context, result any) error {
+	return c.JSON(http.StatusOK, envelope{Result: result, Success: true, Errors: []cfError{}, Messages: []cfError{}})
+}
+
+// fail writes an error envelope with the status and code err maps to.
+// It always returns nil so echo's own error handler never rewrites it.
+func (h *handler) fail(c echo.Context, err error) error {
+	status, code := statusFor(err)
+	msg := err.Error()
+	if status >= 500 {
+		h.log.Error("cloudflare route failed", "path", c.Request().URL.Path, "err", err)
+		if status == http.StatusInternalServerError {
+			msg = "internal error (see the server log)"
+		}
+	}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", "1")
+	}
+	return c.JSON(status, envelope{Result: nil, Success: false, Errors: []cfError{{Code: code, Message: msg}}, Messages: []cfError{}})
+}
+
+// statusFor maps ragd's sentinel errors to an HTTP status and an error code.
+func statusFor(err error) (int, int) {
+	switch {
+	case errors.Is(err, data.ErrNotFound), errors.Is(err, embed.ErrModelNotFound):
+		return http.StatusNotFound, codeNotFound
+	case errors.Is(err, data.ErrExists):
+		return http.StatusConflict, codeExists
+	case errors.Is(err, data.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, codeTooLarge
+	case errors.Is(err, data.ErrDimension):
+		return http.StatusBadRequest, codeDimension
+	case errors.Is(err, data.ErrInvalid), errors.Is(err, generate.ErrContextFull), errors.Is(err, data.ErrModelMismatch):
+		return http.StatusBadRequest, codeInvalid
+	case errors.Is(err, data.ErrUnsupported):
+		return http.StatusBadRequest, codeUnsupported
+	case errors.Is(err, data.ErrOverloaded), errors.Is(err, generate.ErrOverloaded):
+		return http.StatusTooManyRequests, codeOverloaded
+	case errors.Is(err, data.ErrUnavailable), errors.Is(err, generate.ErrUnavailable), errors.Is(err, data.ErrClosed):
+		return http.StatusServiceUnavailable, codeUnavailable
+	case errors.Is(err, generate.ErrUpstream):
+		return http.StatusBadGateway, codeUpstream
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, codeTimeout
+	}
+	return http.StatusInternalServerError, codeInternal
+}
+
+// noRoute answers every other /client/v4 path the way Cloudflare does.
+func (h *handler) noRoute(c echo.Context) error {
+	return c.JSON(http.StatusNotFound, envelope{Success: false, Messages: []cfError{},
+		Errors: []cfError{{Code: codeNoRoute, Message: fmt.Sprintf("No route for %s %s in ragd's Cloudflare-compatible API", c.Request().Method, c.Request().URL.Path)}}})
+}
+
+// readBody reads the request body up to the configured limit.
+func (h *handler) readBody(c echo.Context) ([]byte, error) {
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, h.cfg.MaxBodyBytes)
+	body, err := io.ReadAll(r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, fmt.Errorf("%w: request body over %d bytes", data.ErrTooLarge, mbe.Limit)
+		case errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
+			return nil, fmt.Errorf("%w: request body over the server's size limit", data.ErrTooLarge)
+		}
+		return nil, fmt.Errorf("%w: reading body: %v", data.ErrInvalid, err)
+	}
+	return body, nil
+}
+
+// decodeJSON reads one strict JSON object: unknown fields and trailing
+// data are errors.
+func (h *handler) decodeJSON(c echo.Context, v any) error {
+	body, err := h.readBody(c)
+	if err != nil {
+		return err
+	}
+	return strictJSON(body, v)
+}
+
+func strictJSON(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fmt.Errorf("%w: empty request body (want a JSON object)", data.ErrInvalid)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: invalid JSON body: %v", data.ErrInvalid, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing data after the JSON body", data.ErrInvalid)
+	}
+	return nil
+}

@@ -1,0 +1,343 @@
+package cloudflare
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/generate"
+)
+
+// Limits on Workers AI requests.
+const (
+	MaxEmbedTexts    = 100
+	MaxMessages      = 1024
+	DefaultMaxTokens = 256 // Workers AI's default for text generation
+	MaxGenTokens     = 8192
+)
+
+// run serves POST /ai/run/<model>. The model name may arrive with its
+// slashes escaped (%2F, as the SDK sends it) or literal (as curl users
+// type it).
+func (h *handler) run(c echo.Context) error {
+	model, err := url.PathUnescape(c.Param("*"))
+	if err != nil || model == "" {
+		return h.fail(c, fmt.Errorf("%w: bad model name in the path", data.ErrInvalid))
+	}
+	body, err := h.readBody(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return h.fail(c, fmt.Errorf("%w: the body must be a JSON object: %v", data.ErrInvalid, err))
+	}
+	if ragdModel, ok := h.embeddingModel(model); ok {
+		return h.runEmbeddings(c, model, ragdModel, body)
+	}
+	_, hasText := probe["text"]
+	_, hasPrompt := probe["prompt"]
+	_, hasMessages := probe["messages"]
+	if hasText && !hasPrompt && !hasMessages {
+		return h.fail(c, fmt.Errorf("embedding model %q is not in ragd's catalog%s: %w", model, h.installed(), data.ErrNotFound))
+	}
+	return h.runGeneration(c, model, body)
+}
+
+type embedRequest struct {
+	Text json.RawMessage `json:"text"`
+}
+
+type embedResult struct {
+	Shape []int       `json:"shape"`
+	Data  [][]float32 `json:"data"`
+}
+
+func (h *handler) runEmbeddings(c echo.Context, model, ragdModel string, body []byte) error {
+	var req embedRequest
+	if err := strictJSON(body, &req); err != nil {
+		return h.fail(c, err)
+	}
+	var texts []string
+	var one string
+	switch {
+	case len(req.Text) == 0 || string(req.Text) == "null":
+		return h.fail(c, fmt.Errorf("%w: text is required (a string or an array of strings)", data.ErrInvalid))
+	case json.Unmarshal(req.Text, &one) == nil:
+		texts = []string{one}
+	case json.Unmarshal(req.Text, &texts) == nil:
+	default:
+		return h.fail(c, fmt.Errorf("%w: text must be a string or an array of strings", data.ErrInvalid))
+	}
+	if len(texts) == 0 {
+		return h.fail(c, fmt.Errorf("%w: text is an empty array", data.ErrInvalid))
+	}
+	if len(texts) > MaxEmbedTexts {
+		return h.fail(c, fmt.Errorf("%w: more than %d texts in one request", data.ErrTooLarge, MaxEmbedTexts))
+	}
+	if h.cfg.Models == nil {
+		return h.fail(c, fmt.Errorf("no embedding models configured: %w", data.ErrUnavailable))
+	}
+	ctx := c.Request().Context()
+	emb, err := h.cfg.Models.Embedder(ctx, ragdModel)
+	if err != nil {
+		if errors.Is(err, embed.ErrModelNotFound) || errors.Is(err, data.ErrNotFound) {
+			return h.fail(c, fmt.Errorf("%s runs on the ragd model %q, which is not installed (try `ragd models pull %s`)%s: %w",
+				model, ragdModel, ragdModel, h.installed(), data.ErrNotFound))
+		}
+		return h.fail(c, err)
+	}
+	vecs, err := emb.Embed(ctx, embed.Passage, texts)
+	if err != nil {
+		return h.fail(c, fmt.Errorf("embed: %w", err))
+	}
+	dims := emb.Info().Dims
+	if len(vecs) > 0 {
+		dims = len(vecs[0])
+	}
+	return ok(c, embedResult{Shape: []int{len(vecs), dims}, Data: vecs})
+}
+
+// genRequest is the union of the SDK's Prompt and Messages inputs.
+type genRequest struct {
+	Prompt            *string         `json:"prompt"`
+	Messages          []genMessage    `json:"messages"`
+	Stream            bool            `json:"stream"`
+	MaxTokens         *int            `json:"max_tokens"`
+	Temperature       *float64        `json:"temperature"`
+	TopP              *float64        `json:"top_p"`
+	TopK              *int            `json:"top_k"`
+	Seed              *int64          `json:"seed"`
+	Raw               bool            `json:"raw"`
+	FrequencyPenalty  *float64        `json:"frequency_penalty"`
+	PresencePenalty   *float64        `json:"presence_penalty"`
+	RepetitionPenalty *float64        `json:"repetition_penalty"`
+	Lora              *string         `json:"lora"`
+	ResponseFormat    json.RawMessage `json:"response_format"`
+	Tools             json.RawMessage `json:"tools"`
+	Functions         json.RawMessage `json:"functions"`
+}
+
+type genMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// text reads content as a string or an array of {type: "text", text} parts.
+func (m genMessage) text() (string, error) {
+	var s string
+	if err := json.Unmarshal(m.Content, &s); err == nil {
+		return s, nil
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(m.Content, &parts); err != nil {
+		return "", fmt.Errorf("content must be a string or an array of {type, text} parts")
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Type != "" && p.Type != "text" {
+			return "", fmt.Errorf("content part of type %q is not supported by ragd (text only)", p.Type)
+		}
+		b.WriteString(p.Text)
+	}
+	return b.String(), nil
+}
+
+// request validates r and turns it into a generate.Request.
+func (r genRequest) request() (generate.Request, error) {
+	bad := func(format string, a ...any) (generate.Request, error) {
+		return generate.Request{}, fmt.Errorf("%w: "+format, append([]any{data.ErrInvalid}, a...)...)
+	}
+	unsupported := func(field string) (generate.Request, error) {
+		return generate.Request{}, fmt.Errorf("%w: %s is not supported by ragd", data.ErrUnsupported, field)
+	}
+	switch {
+	case len(r.Tools) > 0 && string(r.Tools) != "null":
+		return unsupported("tools")
+	case len(r.Functions) > 0 && string(r.Functions) != "null":
+		return unsupported("functions")
+	case len(r.ResponseFormat) > 0 && string(r.ResponseFormat) != "null":
+		return unsupported("response_format")
+	case r.Lora != nil:
+		return unsupported("lora")
+	}
+	var req generate.Request
+	switch {
+	case r.Prompt != nil && r.Messages != nil:
+		return bad("send either prompt or messages, not both")
+	case r.Prompt != nil:
+		if strings.TrimSpace(*r.Prompt) == "" {
+			return bad("prompt is empty")
+		}
+		if r.Raw {
+			req.Prompt = *r.Prompt
+		} else {
+			req.Messages = []generate.Message{{Role: "user", Content: *r.Prompt}}
+		}
+	case len(r.Messages) > 0:
+		if r.Raw {
+			return bad("raw applies to prompt only")
+		}
+		if len(r.Messages) > MaxMessages {
+			return bad("more than %d messages", MaxMessages)
+		}
+		for i, m := range r.Messages {
+			switch m.Role {
+			case "system", "user", "assistant":
+			default:
+				return bad("messages[%d].role %q: want system, user or assistant", i, m.Role)
+			}
+			text, err := m.text()
+			if err != nil {
+				return bad("messages[%d]: %v", i, err)
+			}
+			req.Messages = append(req.Messages, generate.Message{Role: m.Role, Content: text})
+		}
+	default:
+		return bad("prompt or messages is required")
+	}
+	req.MaxTokens = DefaultMaxTokens
+	if r.MaxTokens != nil {
+		if *r.MaxTokens < 1 || *r.MaxTokens > MaxGenTokens {
+			return bad("max_tokens %d out of range 1..%d", *r.MaxTokens, MaxGenTokens)
+		}
+		req.MaxTokens = *r.MaxTokens
+	}
+	req.Temperature = 0.6 // Workers AI's default for its chat models
+	if t := r.Temperature; t != nil {
+		if math.IsNaN(*t) || *t < 0 || *t > 5 {
+			return bad("temperature must be in [0, 5]")
+		}
+		req.Temperature = *t
+	}
+	if p := r.TopP; p != nil {
+		if math.IsNaN(*p) || *p < 0 || *p > 1 {
+			return bad("top_p must be in [0, 1]")
+		}
+		req.TopP = *p
+	}
+	if k := r.TopK; k != nil {
+		if *k < 1 || *k > 50 {
+			return bad("top_k must be in [1, 50]")
+		}
+		req.TopK = *k
+	}
+	if s := r.Seed; s != nil {
+		if *s < 0 || *s > math.MaxUint32 {
+			return bad("seed must be in [0, %d]", uint32(math.MaxUint32))
+		}
+		v := uint32(*s)
+		req.Seed = &v
+	}
+	return req, nil
+}
+
+type usageJSON struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+type genResult struct {
+	Response string     `json:"response"`
+	Usage    *usageJSON `json:"usage,omitempty"`
+}
+
+func usageOf(u *generate.Usage) *usageJSON {
+	if u == nil {
+		return nil
+	}
+	return &usageJSON{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.PromptTokens + u.CompletionTokens}
+}
+
+// runGeneration serves text generation with the configured generator,
+// whatever model name was asked for (ragd has one generator).
+func (h *handler) runGeneration(c echo.Context, model string, body []byte) error {
+	var r genRequest
+	if err := strictJSON(body, &r); err != nil {
+		return h.fail(c, err)
+	}
+	req, err := r.request()
+	if err != nil {
+		return h.fail(c, err)
+	}
+	if h.cfg.Generator == nil {
+		return h.fail(c, fmt.Errorf("no text generator configured for %s: %w", model, data.ErrUnavailable))
+	}
+	ctx := c.Request().Context()
+	if !r.Stream {
+		var b strings.Builder
+		var usage *generate.Usage
+		err := h.cfg.Generator.Generate(ctx, req, func(ev generate.Event) error {
+			switch ev.Type {
+			case generate.EventToken:
+				b.WriteString(ev.Delta)
+			case generate.EventDone:
+				usage = ev.Usage
+			}
+			return nil
+		})
+		if err != nil {
+			return h.fail(c, err)
+		}
+		return ok(c, genResult{Response: b.String(), Usage: usageOf(usage)})
+	}
+	// Stream: `data: {"response": "..."}` per token, a last event with the
+	// usage, then `data: [DONE]`. Headers go out with the first event, so
+	// a failure before it is still a proper error envelope.
+	started := false
+	w := c.Response()
+	send := func(payload []byte) error {
+		if !started {
+			w.Header().Set(echo.HeaderContentType, "text/event-stream")
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Header().Set("X-Accel-Buffering", "no")
+			w.WriteHeader(http.StatusOK)
+			started = true
+		}
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", payload); err != nil {
+			return err
+		}
+		w.Flush()
+		return nil
+	}
+	err = h.cfg.Generator.Generate(ctx, req, func(ev generate.Event) error {
+		var res genResult
+		switch ev.Type {
+		case generate.EventToken:
+			if ev.Delta == "" {
+				return nil
+			}
+			res.Response = ev.Delta
+		case generate.EventDone:
+			res.Usage = usageOf(ev.Usage)
+			if res.Usage == nil {
+				return nil
+			}
+		default:
+			return nil
+		}
+		b, _ := json.Marshal(res)
+		return send(b)
+	})
+	if err != nil {
+		if !started {
+			return h.fail(c, err)
+		}
+		_, code := statusFor(err)
+		b, _ := json.Marshal(map[string]any{"error": cfError{Code: code, Message: err.Error()}})
+		_ = send(b)
+		return nil
+	}
+	return send([]byte("[DONE]"))
+}
