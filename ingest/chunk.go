@@ -196,10 +196,7 @@ func splitWords(text string, count func(string) int) []word {
 	prevCJK := false
 	emit := func(end int) {
 		if start >= 0 {
-			n := count(text[start:end])
-			if n < 0 {
-				n = 0
-			}
+			n := min(max(count(text[start:end]), 0), 1<<30) // no overflow in sums
 			ws = append(ws, word{start: start, end: end, tokens: n})
 			start = -1
 		}

@@ -85,6 +85,8 @@ type Parsed struct {
 	// sorted and non-overlapping, as byte offsets into Doc.Text. Text before
 	// the first heading belongs to no section. Nil for other formats.
 	Sections []Section
+	// Format is the loader that read it (FormatText, FormatMarkdown, ...).
+	Format string
 	// Warnings are problems that were repaired (invalid UTF-8, a PDF page
 	// that could not be read, a JSONL record without id...).
 	Warnings []string
@@ -263,6 +265,7 @@ func streamReader(ctx context.Context, r io.Reader, name, source string, opts Lo
 	}
 	p.Doc.ID = source
 	p.Doc.Source = source
+	p.Format = format
 	p.Doc.Hash = data.ContentHash(p.Doc.Title, p.Doc.Text)
 	return fn(p)
 }

@@ -21,6 +21,9 @@ func checkParsed(t testing.TB, p Parsed) {
 	if d.Hash != data.ContentHash(d.Title, d.Text) {
 		t.Fatalf("hash %q is not ContentHash(title, text)", d.Hash)
 	}
+	if !knownFormat(p.Format) {
+		t.Fatalf("format %q", p.Format)
+	}
 	if d.ID == "" || d.Source == "" {
 		t.Fatalf("missing id or source: %+v", d)
 	}

@@ -176,6 +176,7 @@ func parseJSONLine(line []byte, source string, n int) (Parsed, error) {
 	p.Doc = data.Document{ID: id, Title: title, Text: text, Source: source, Metadata: meta,
 		Hash: data.ContentHash(title, text)}
 	p.Warnings = warns
+	p.Format = FormatJSONL
 	return p, nil
 }
 

@@ -152,11 +152,13 @@ func TestLoadFileErrors(t *testing.T) {
 func TestLoadReaderStdin(t *testing.T) {
 	tests := []struct {
 		name, format, in, wantTitle, wantText string
+		wantFormat                            string
 	}{
-		{"sniff markdown", "", "# Hi\n\nthere [x](y)", "Hi", "Hi\n\nthere x"},
-		{"sniff html", "", "<!doctype html><title>T</title><p>body</p>", "T", "body"},
-		{"forced md", FormatMarkdown, "plain *em*", "", "plain em"},
-		{"forced txt", FormatText, "# not a heading", "", "# not a heading"},
+		{"sniff markdown", "", "# Hi\n\nthere [x](y)", "Hi", "Hi\n\nthere x", FormatMarkdown},
+		{"sniff html", "", "<!doctype html><title>T</title><p>body</p>", "T", "body", FormatHTML},
+		{"sniff text", "", "just words", "", "just words", FormatText},
+		{"forced md", FormatMarkdown, "plain *em*", "", "plain em", FormatMarkdown},
+		{"forced txt", FormatText, "# not a heading", "", "# not a heading", FormatText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,6 +168,9 @@ func TestLoadReaderStdin(t *testing.T) {
 			}
 			p := ps[0]
 			checkParsed(t, p)
+			if p.Format != tt.wantFormat {
+				t.Errorf("format %q, want %q", p.Format, tt.wantFormat)
+			}
 			if p.Doc.Source != "stdin" || p.Doc.ID != "stdin" {
 				t.Errorf("source %q id %q, want stdin", p.Doc.Source, p.Doc.ID)
 			}
