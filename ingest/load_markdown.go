@@ -101,8 +101,8 @@ func (w *textWriter) finish() (string, []Section) {
 // image URLs, emphasis marks, HTML tags and comments, reference
 // definitions, thematic breaks and table rules are dropped; link text,
 // image alt text and code (inline and fenced, verbatim) are kept. YAML
-// front matter is dropped, its "title:" kept as the title. The title is
-// otherwise the first level-1 heading.
+// front matter and <script> and <style> blocks are dropped. The title is
+// the front matter's "title:", else the first level-1 heading.
 func parseMarkdown(src string) Parsed {
 	var w textWriter
 	var title string
@@ -147,6 +147,7 @@ func parseMarkdown(src string) Parsed {
 	}
 	var fence string // the open code fence, "" outside code
 	inComment := false
+	rawEnd := "" // closing tag of an open <script> or <style> block
 	for ; i < len(lines); i++ {
 		raw := lines[i]
 		if fence != "" {
@@ -175,6 +176,19 @@ func parseMarkdown(src string) Parsed {
 		}
 		if strings.HasPrefix(line, "<!--") && !strings.Contains(line[4:], "-->") {
 			inComment = true
+			continue
+		}
+		if rawEnd != "" {
+			if strings.Contains(strings.ToLower(line), rawEnd) {
+				rawEnd = ""
+			}
+			continue
+		}
+		if tag := rawBlock(line); tag != "" {
+			flush()
+			if !strings.Contains(strings.ToLower(line), "</"+tag+">") {
+				rawEnd = "</" + tag + ">"
+			}
 			continue
 		}
 		// Block quotes: drop the markers.
@@ -222,6 +236,18 @@ func parseMarkdown(src string) Parsed {
 	flush()
 	text, secs := w.finish()
 	return Parsed{Doc: data.Document{Title: title, Text: text}, Sections: secs}
+}
+
+// rawBlock returns "script" or "style" when line opens such an HTML block,
+// whose content is not text.
+func rawBlock(line string) string {
+	l := strings.ToLower(line)
+	for _, tag := range []string{"script", "style"} {
+		if strings.HasPrefix(l, "<"+tag) && (len(l) == len(tag)+1 || l[len(tag)+1] == '>' || l[len(tag)+1] == ' ') {
+			return tag
+		}
+	}
+	return ""
 }
 
 // fenceOpen returns the fence (``` or ~~~, at least 3) that line opens.

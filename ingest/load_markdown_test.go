@@ -85,6 +85,7 @@ func TestMarkdownReadableText(t *testing.T) {
 		{"rules dropped", "a\n\n---\n\nb\n\n***\n\nc", "a\n\nb\n\nc"},
 		{"table rule dropped", "| a | b |\n|---|:-:|\n| 1 | 2 |", "| a | b |\n| 1 | 2 |"},
 		{"multi-line comment", "a\n\n<!--\nsecret\n-->\n\nb", "a\n\nb"},
+		{"script and style blocks", "a\n\n<script type=\"x\">\nvar s = 1;\n</script>\n<style>p{}</style>\n\nb", "a\n\nb"},
 		{"footnote marker", "claim[^1] holds", "claim holds"},
 		{"lone brackets", "array[i] and [x]", "arrayi and x"},
 		{"unclosed", "[never closed and ` tick and <tag", "[never closed and ` tick and <tag"},
