@@ -216,6 +216,23 @@ func TestEmbedEdgeCases(t *testing.T) {
 	}
 }
 
+func TestUseAfterClose(t *testing.T) {
+	cfg := testConfig(t)
+	e, err := NewEmbedder(tinyDir(t, RandomModelOptions{}), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := e.Embed(context.Background(), embed.Passage, []string{"x"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Embed after Close: %v", err)
+	}
+}
+
 func TestPrefixes(t *testing.T) {
 	tests := []struct {
 		cfg  Config

@@ -18,6 +18,8 @@ var (
 	ErrRuntime = errors.New("onnx: ONNX Runtime unavailable")
 	// ErrCUDA: Device "cuda" was asked for but cannot be used.
 	ErrCUDA = errors.New("onnx: CUDA execution provider unavailable")
+	// ErrClosed: the Embedder or Reranker was closed.
+	ErrClosed = errors.New("onnx: closed")
 	// ErrConfig: a Config field is invalid.
 	ErrConfig = errors.New("onnx: bad config")
 )

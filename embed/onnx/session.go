@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,9 @@ type session struct {
 	outDims ort.Shape // declared; -1 for dynamic dims
 	// inRun accumulates nanoseconds spent inside ONNX Runtime's Run.
 	inRun atomic.Int64
+	// mu guards closed: runs hold it shared, close exclusively.
+	mu     sync.RWMutex
+	closed bool
 }
 
 // openSession loads path, picking the first present name of wantOutputs,
@@ -91,12 +95,26 @@ func openSession(path string, cfg Config, wantOutputs []string, rank int) (*sess
 	return s, nil
 }
 
-func (s *session) close() error { return s.s.Destroy() }
+// close destroys the session once; later runs fail with ErrClosed.
+func (s *session) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.s.Destroy()
+}
 
 // run feeds one padded batch and passes the output data and shape to use,
 // which must not keep the data: it belongs to ONNX Runtime and is freed
 // when use returns.
 func (s *session) run(ids, mask, types []int64, batch, seq int, use func(out []float32, shape []int64) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
 	shape := ort.NewShape(int64(batch), int64(seq))
 	values := make([]ort.Value, 0, len(s.inputs))
 	defer func() {
