@@ -135,9 +135,9 @@ func newEnv(t *testing.T, mod ...func(*cloudflare.Config)) *env {
 
 // envelope is a decoded Cloudflare response.
 type envelope struct {
-	Result   json.RawMessage `json:"result"`
-	Success  *bool           `json:"success"`
-	Errors   []struct {
+	Result  json.RawMessage `json:"result"`
+	Success *bool           `json:"success"`
+	Errors  []struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	} `json:"errors"`
