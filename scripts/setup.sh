@@ -33,5 +33,5 @@ fi
 
 log "building bin/ragd"
 mkdir -p bin
-go build -trimpath -o bin/ragd ./cmd/ragd
+go build -o bin/ragd ./cmd/ragd
 log "ready: $(bin/ragd version)"
