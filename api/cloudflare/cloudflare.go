@@ -88,6 +88,7 @@ func Register(e *echo.Echo, cfg Config) {
 	v.GET("/:index/metadata_index/list", h.listMetadataIndexes)
 	v.POST("/:index/metadata_index/delete", h.deleteMetadataIndex)
 	g.POST("/ai/run/*", h.run)
+	h.registerAISearch(g)
 	e.Any("/client/v4/*", h.noRoute)
 }
 

@@ -12,6 +12,10 @@
 //     installed ragd models, and text generation (prompt or messages,
 //     optionally streamed as server-sent events) through the configured
 //     generate.Generator.
+//   - AI Search POST /accounts/:account_id/ai-search/[namespaces/:ns/]
+//     instances/:id/search and .../chat/completions: an instance is a ragd
+//     index; search returns its chunks with scoring details, chat answers
+//     the last user message from them with ragd's grounded-answer prompt.
 //
 // Every response, success or failure, is Cloudflare's envelope
 // {"result", "success", "errors": [{"code", "message"}], "messages"}.
