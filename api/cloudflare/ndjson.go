@@ -173,8 +173,8 @@ func checkMetadata(m map[string]any) error {
 		switch {
 		case k == "" || len(k) > MaxMetadataKeyLen:
 			return fmt.Errorf("%w: metadata keys must be 1..%d bytes", data.ErrInvalid, MaxMetadataKeyLen)
-		case strings.HasPrefix(k, "$"):
-			return fmt.Errorf("%w: metadata key %q may not start with $", data.ErrInvalid, k)
+		case strings.HasPrefix(k, "$") || strings.ContainsAny(k, ".\""):
+			return fmt.Errorf("%w: metadata key %q may not start with $ or contain . or \"", data.ErrInvalid, k)
 		case k == namespaceKey:
 			return fmt.Errorf("%w: metadata key %q is reserved by ragd; use the vector's namespace field", data.ErrInvalid, k)
 		}

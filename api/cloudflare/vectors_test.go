@@ -3,6 +3,7 @@ package cloudflare_test
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -278,7 +279,9 @@ func TestBadBatchesStoreNothing(t *testing.T) {
 		{"long namespace", good + `{"id":"x","values":[1,0],"namespace":"` + strings.Repeat("n", 65) + `"}`, 400, "namespace"},
 		{"nested metadata", good + `{"id":"x","values":[1,0],"metadata":{"a":{"b":1}}}`, 400, "nested"},
 		{"reserved key", good + `{"id":"x","values":[1,0],"metadata":{"namespace":"a"}}`, 400, "reserved"},
-		{"dollar key", good + `{"id":"x","values":[1,0],"metadata":{"$a":1}}`, 400, "$"},
+		{"dollar key", good + `{"id":"x","values":[1,0],"metadata":{"$a":1}}`, 400, "may not start with $"},
+		{"dotted key", good + `{"id":"x","values":[1,0],"metadata":{"a.b":1}}`, 400, "contain ."},
+		{"quote key", good + `{"id":"x","values":[1,0],"metadata":{"a\"b":1}}`, 400, "contain ."},
 		{"big metadata", good + `{"id":"x","values":[1,0],"metadata":{"a":"` + strings.Repeat("m", 11<<10) + `"}}`, 400, "limit 10240"},
 		{"zero cosine vector", good + `{"id":"x","values":[0,0]}`, 400, "zero vector"},
 		{"too many", good + `{"id":"b","values":[1,0]}` + "\n" + `{"id":"c","values":[1,0]}` + "\n" + `{"id":"d","values":[1,0]}`, 413, "more than 3"},
@@ -410,4 +413,50 @@ func TestListVectorsPagination(t *testing.T) {
 	e.fail("GET", vpath("v", "list")+"?count=1001", "", "", 400, "count")
 	e.fail("GET", vpath("v", "list")+"?cursor=***", "", "", 400, "cursor")
 	e.fail("GET", vpath("nope", "list"), "", "", 404, "not found")
+}
+
+// TestConcurrentInserts races inserts of the same ids: each batch is
+// applied whole and insert never overwrites, so every id holds the values
+// of the one request that got there first.
+func TestConcurrentInserts(t *testing.T) {
+	e := newEnv(t)
+	e.createIndex("v", 2, "euclidean")
+	const writers, ids = 6, 20
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			var b strings.Builder
+			for i := range ids {
+				fmt.Fprintf(&b, `{"id":"id-%02d","values":[%d,%d]}`+"\n", i, w, i)
+			}
+			resp, err := http.Post(e.srv.URL+vpath("v", "insert"), "application/x-ndjson", strings.NewReader(b.String()))
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	info := decodeInto[infoResult](t, e.json("GET", vpath("v", "info"), nil, 200))
+	if info.VectorCount != ids {
+		t.Fatalf("vectorCount %d, want %d", info.VectorCount, ids)
+	}
+	var all []string
+	for i := range ids {
+		all = append(all, fmt.Sprintf("id-%02d", i))
+	}
+	got := e.getByIDs("v", all...)
+	winner := got[0].Values[0]
+	for i, v := range got {
+		if len(v.Values) != 2 || v.Values[1] != float64(i) || v.Values[0] != winner {
+			t.Fatalf("%s = %v; writer %v won id-00", v.ID, v.Values, winner)
+		}
+	}
 }
