@@ -92,6 +92,10 @@ func (s *Server) ask(c echo.Context) error {
 	if q.TopK == 0 {
 		q.TopK = 5
 	}
+	if !req.Stream {
+		cancel := s.limitRequest(c)
+		defer cancel()
+	}
 	ctx := c.Request().Context()
 	hits, err := s.cfg.Engine.Search(ctx, c.Param("name"), q)
 	if err != nil {

@@ -29,6 +29,10 @@ func (s *Server) chatCompletions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !req.Stream {
+		cancel := s.limitRequest(c)
+		defer cancel()
+	}
 	ctx := c.Request().Context()
 	model := req.Model
 	if model == "" {

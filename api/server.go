@@ -101,18 +101,22 @@ func New(cfg Config) *Server {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: cfg.Registry}))
 	v1 := e.Group("/v1")
-	v1.POST("/indexes", s.createIndex)
-	v1.GET("/indexes", s.listIndexes)
-	v1.GET("/indexes/:name", s.getIndex)
-	v1.DELETE("/indexes/:name", s.deleteIndex)
+	// Routes that may stream apply RequestTimeout themselves, to their
+	// non-streaming answers only. Document writes are bounded by
+	// MaxBodyBytes instead: embedding a large upload on a CPU can take
+	// minutes, and a write cut off midway is wasted work.
+	v1.POST("/indexes", s.createIndex, s.timeout)
+	v1.GET("/indexes", s.listIndexes, s.timeout)
+	v1.GET("/indexes/:name", s.getIndex, s.timeout)
+	v1.DELETE("/indexes/:name", s.deleteIndex, s.timeout)
 	v1.POST("/indexes/:name/documents", s.putDocuments)
-	v1.GET("/indexes/:name/documents", s.listDocuments)
-	v1.GET("/indexes/:name/documents/*", s.getDocument)
-	v1.DELETE("/indexes/:name/documents/*", s.deleteDocument)
-	v1.POST("/indexes/:name/search", s.search)
+	v1.GET("/indexes/:name/documents", s.listDocuments, s.timeout)
+	v1.GET("/indexes/:name/documents/*", s.getDocument, s.timeout)
+	v1.DELETE("/indexes/:name/documents/*", s.deleteDocument, s.timeout)
+	v1.POST("/indexes/:name/search", s.search, s.timeout)
 	v1.POST("/indexes/:name/ask", s.ask)
 	v1.POST("/chat/completions", s.chatCompletions)
-	v1.POST("/embeddings", s.embeddings)
+	v1.POST("/embeddings", s.embeddings, s.timeout)
 	v1.GET("/models", s.models)
 	s.e = e
 	s.ready.Store(true)
@@ -152,6 +156,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	}
 	<-errc
 	return err
+}
+
+// timeout bounds a non-streaming request by Config.RequestTimeout; work
+// that overruns it fails with context.DeadlineExceeded (504).
+func (s *Server) timeout(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cancel := s.limitRequest(c)
+		defer cancel()
+		return next(c)
+	}
+}
+
+// limitRequest puts Config.RequestTimeout on the request's context.
+func (s *Server) limitRequest(c echo.Context) context.CancelFunc {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
+	c.SetRequest(c.Request().WithContext(ctx))
+	return cancel
 }
 
 func (s *Server) healthz(c echo.Context) error {
