@@ -54,7 +54,8 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies (default 32 MiB).
 	MaxBodyBytes int64
-	// RequestTimeout bounds non-streaming requests (default 60 s).
+	// RequestTimeout bounds non-streaming requests other than document
+	// writes (default 60 s); an overrun is a 504.
 	RequestTimeout time.Duration
 	// Registry collects Prometheus metrics (default: a new registry).
 	Registry *prometheus.Registry
