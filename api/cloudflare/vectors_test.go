@@ -81,8 +81,8 @@ func TestInsertQueryGet(t *testing.T) {
 		if m.Values != nil || m.Metadata != nil {
 			t.Fatalf("defaults returned data: %+v", m)
 		}
-		if (m.ID == "arrival") != (m.Namespace == "new") && m.ID != "tenet" {
-			t.Fatalf("namespace of %s = %q", m.ID, m.Namespace)
+		if want := map[string]string{"arrival": "new", "tenet": "new"}[m.ID]; m.Namespace != want {
+			t.Fatalf("namespace of %s = %q, want %q", m.ID, m.Namespace, want)
 		}
 	}
 	// returnValues and returnMetadata=all.
