@@ -131,9 +131,7 @@ func loadConfig(args []string) (Config, error) {
 		path = defaultConfigPath()
 	}
 	if b, err := os.ReadFile(path); err == nil {
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
+		if err := decodeConfigFile(b, &cfg); err != nil {
 			return cfg, fmt.Errorf("config file %s: %w", path, err)
 		}
 	} else if explicit || !errors.Is(err, os.ErrNotExist) {
@@ -143,6 +141,40 @@ func loadConfig(args []string) (Config, error) {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// decodeConfigFile applies a JSON config file's keys to cfg. Unknown keys
+// are errors; durations may be written as in flags and the environment
+// ("30s") or as nanoseconds.
+func decodeConfigFile(b []byte, cfg *Config) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	v := reflect.ValueOf(cfg).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name := t.Field(i).Tag.Get("json")
+		r, ok := raw[name]
+		if !ok {
+			continue
+		}
+		delete(raw, name)
+		var s string
+		if _, isDur := v.Field(i).Interface().(time.Duration); isDur && json.Unmarshal(r, &s) == nil {
+			if err := setField(v.Field(i), s); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			continue
+		}
+		if err := json.Unmarshal(r, v.Field(i).Addr().Interface()); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	for k := range raw {
+		return fmt.Errorf("unknown key %q", k)
+	}
+	return nil
 }
 
 func applyEnv(cfg *Config) error {
