@@ -632,6 +632,15 @@ func (e *Engine) Document(ctx context.Context, name, id string) (data.Document, 
 	return e.store.getDocument(name, id, false)
 }
 
+// DocumentVectors returns a stored document with its chunks and their
+// vectors (the Vectorize-compatible API returns stored values).
+func (e *Engine) DocumentVectors(ctx context.Context, name, id string) (data.Document, error) {
+	if _, err := e.get(name); err != nil {
+		return data.Document{}, err
+	}
+	return e.store.getDocument(name, id, true)
+}
+
 // DocumentSummary is a listed document (no text).
 type DocumentSummary struct {
 	ID        string         `json:"id"`

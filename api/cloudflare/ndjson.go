@@ -2,8 +2,6 @@ package cloudflare
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -195,35 +193,13 @@ func checkMetadata(m map[string]any) error {
 	return nil
 }
 
-// Vector values travel in the document's Text: the engine does not hand
-// stored vectors back, and Vectorize must return them (returnValues,
-// get_by_ids). Little-endian float32, base64, behind a version prefix.
-const valuesPrefix = "ragd-vectorize:f32le:"
-
-func encodeValues(v []float32) string {
-	b := make([]byte, 4*len(v))
-	for i, f := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
-	}
-	return valuesPrefix + base64.StdEncoding.EncodeToString(b)
-}
-
-// decodeValues returns the vector stored in a document's text, or nil when
-// the document was not written through these routes.
-func decodeValues(text string) []float32 {
-	rest, ok := strings.CutPrefix(text, valuesPrefix)
-	if !ok {
+// storedValues returns the vector of a document written through these
+// routes (its single chunk's vector), or nil.
+func storedValues(doc data.Document) []float32 {
+	if len(doc.Chunks) == 0 {
 		return nil
 	}
-	b, err := base64.StdEncoding.DecodeString(rest)
-	if err != nil || len(b)%4 != 0 {
-		return nil
-	}
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
+	return doc.Chunks[0].Vector
 }
 
 // document turns a vector into a ragd document with one chunk.
@@ -238,7 +214,7 @@ func (v vector) document() data.Document {
 			meta[namespaceKey] = v.Namespace
 		}
 	}
-	return data.Document{ID: v.ID, Text: encodeValues(v.Values), Source: "vectorize", Metadata: meta,
+	return data.Document{ID: v.ID, Source: "vectorize", Metadata: meta,
 		Chunks: []data.Chunk{{ID: data.ChunkID(v.ID, 0), DocID: v.ID, Ordinal: 0, Vector: v.Values}}}
 }
 

@@ -198,11 +198,11 @@ func (h *handler) query(c echo.Context) error {
 			}
 		}
 		if req.ReturnValues {
-			doc, err := h.cfg.Engine.Document(ctx, name, hit.DocID)
+			doc, err := h.cfg.Engine.DocumentVectors(ctx, name, hit.DocID)
 			if err != nil && !isNotFound(err) {
 				return h.fail(c, err)
 			}
-			m.Values = decodeValues(doc.Text)
+			m.Values = storedValues(doc)
 		}
 		out.Matches = append(out.Matches, m)
 	}
@@ -260,7 +260,7 @@ func (h *handler) getByIDs(c echo.Context) error {
 	}
 	out := make([]vectorJSON, 0, len(ids))
 	for _, id := range ids {
-		doc, err := h.cfg.Engine.Document(ctx, name, id)
+		doc, err := h.cfg.Engine.DocumentVectors(ctx, name, id)
 		if isNotFound(err) {
 			continue
 		}
@@ -268,7 +268,7 @@ func (h *handler) getByIDs(c echo.Context) error {
 			return h.fail(c, err)
 		}
 		meta, ns := splitNamespace(doc.Metadata)
-		out = append(out, vectorJSON{ID: doc.ID, Values: decodeValues(doc.Text), Metadata: meta, Namespace: ns})
+		out = append(out, vectorJSON{ID: doc.ID, Values: storedValues(doc), Metadata: meta, Namespace: ns})
 	}
 	return ok(c, out)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ragd/ragd/api"
+	"github.com/ragd/ragd/api/cloudflare"
 	"github.com/ragd/ragd/embed"
 )
 
@@ -39,6 +40,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	srv := api.New(api.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version})
+	cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen,
+		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed})
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.Addr, err)
