@@ -124,6 +124,7 @@ func Run(ctx context.Context, w Writer, paths []string, cfg Config) (Summary, er
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	fitChunks(&cfg)
 	if len(paths) == 0 {
 		return Summary{}, fmt.Errorf("ingest: %w: no paths given", data.ErrInvalid)
 	}
@@ -463,6 +464,7 @@ func Documents(ctx context.Context, w Writer, docs []data.Document, cfg Config) 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	fitChunks(&cfg)
 	r := &run{cfg: cfg, w: w, known: map[string]string{}, seen: map[string]bool{}, start: start}
 	in := make(chan data.Document, len(docs))
 	for _, d := range docs {
@@ -485,4 +487,29 @@ func Documents(ctx context.Context, w Writer, docs []data.Document, cfg Config) 
 	}
 	r.sum.Elapsed = time.Since(start)
 	return r.sum, nil
+}
+
+// fitChunks makes chunks fit the embedding model: counted with the model's
+// own tokenizer when it exposes one, and no longer than the model reads
+// (text past its limit would be silently ignored by the model).
+func fitChunks(cfg *Config) {
+	if cfg.Embedder == nil {
+		return
+	}
+	if tc, ok := cfg.Embedder.(interface{ CountTokens(string) int }); ok && cfg.Chunk.Count == nil {
+		cfg.Chunk.Count = tc.CountTokens
+	}
+	limit := cfg.Embedder.Info().MaxTokens
+	size := cfg.Chunk.Size
+	if size <= 0 {
+		size = DefaultChunkSize
+	}
+	if limit > 0 && size > limit {
+		overlap := cfg.Chunk.Overlap
+		if overlap <= 0 {
+			overlap = DefaultChunkOverlap
+		}
+		cfg.Chunk.Overlap = overlap * limit / size
+		cfg.Chunk.Size = limit
+	}
 }

@@ -141,3 +141,7 @@ func (m *Model) Embed(ctx context.Context, kind embed.Kind, texts []string) ([][
 	}
 	return out, nil
 }
+
+// CountTokens counts the SentencePiece tokens of text, so a chunker can cut
+// passages to fit the model's input (Info().MaxTokens).
+func (m *Model) CountTokens(text string) int { return m.tok.Count(text) }
