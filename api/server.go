@@ -61,6 +61,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Version is reported by /healthz.
 	Version string
+	// SnapshotDir is where POST /v1/snapshots writes ("" disables it).
+	SnapshotDir string
 }
 
 // Server is the HTTP API.
@@ -119,6 +121,7 @@ func New(cfg Config) *Server {
 	v1.POST("/chat/completions", s.chatCompletions)
 	v1.POST("/embeddings", s.embeddings, s.timeout)
 	v1.GET("/models", s.models)
+	v1.POST("/snapshots", s.createSnapshot)
 	s.e = e
 	s.ready.Store(true)
 	return s

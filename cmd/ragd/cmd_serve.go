@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 
 	"github.com/ragd/ragd/api"
@@ -39,7 +40,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	srv := api.New(api.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
-		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version})
+		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots")})
 	cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed})
 	ln, err := net.Listen("tcp", a.cfg.Addr)
