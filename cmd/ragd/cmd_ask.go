@@ -155,4 +155,3 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stdout)
 	return nil
 }
-
