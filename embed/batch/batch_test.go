@@ -517,3 +517,25 @@ func TestCloseDrains(t *testing.T) {
 		t.Errorf("large request after Close: %v", err)
 	}
 }
+
+func TestMaxInFlight(t *testing.T) {
+	f := &fake{gate: make(chan struct{}), started: make(chan struct{}, 100)}
+	b := New(f, Config{MaxBatch: 1, MaxInFlight: 2})
+	defer b.Close()
+	var replies []<-chan reply
+	for i := range 3 {
+		replies = append(replies, async(context.Background(), b, embed.Passage, fmt.Sprint("t", i)))
+	}
+	<-f.started
+	<-f.started
+	waitFor(t, "the third request to queue", func() bool { return b.Stats().Queued == 1 })
+	if n := len(f.snapshot()); n != 2 {
+		t.Errorf("%d inner calls running, want 2 (MaxInFlight)", n)
+	}
+	close(f.gate)
+	for i, ch := range replies {
+		if r := <-ch; r.err != nil || len(r.vecs) != 1 {
+			t.Errorf("request %d: %v %v", i, r.vecs, r.err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -13,6 +14,12 @@ import (
 
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/embed/use"
+)
+
+// Flags to try other settings in BenchmarkConcurrent32 (defaults: Config{}).
+var (
+	benchWait     = flag.Duration("batch.wait", 0, "Config.MaxWait of the batched side of BenchmarkConcurrent32")
+	benchInFlight = flag.Int("batch.inflight", 0, "Config.MaxInFlight of the batched side of BenchmarkConcurrent32")
 )
 
 var (
@@ -109,7 +116,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // BenchmarkConcurrent32 compares 32 concurrent clients, each embedding one
 // short query at a time with the real USE-lite model, with batching off
-// (Config.Disabled) and on (Config{}). Each iteration runs one round of
+// (Config.Disabled) and on (Config{}, or as -batch.wait and
+// -batch.inflight say). Each iteration runs one round of
 // each mode, interleaved so that load on a shared machine hits both alike.
 // Metrics: texts/s of each mode and their ratio (speedup-x), texts per CPU
 // second of each mode (robust to other load), p50/p99 request latency of
@@ -123,7 +131,7 @@ func BenchmarkConcurrent32(b *testing.B) {
 	m := useLite(b)
 	texts := shortTexts(512)
 	off := New(m, Config{Disabled: true})
-	on := New(m, Config{})
+	on := New(m, Config{MaxWait: *benchWait, MaxInFlight: *benchInFlight})
 	defer off.Close()
 	defer on.Close()
 
