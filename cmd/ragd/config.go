@@ -37,6 +37,11 @@ type Config struct {
 	OpenAIURL   string `json:"openai_url"`
 	OpenAIKey   string `json:"openai_key"`
 	OpenAIModel string `json:"openai_model"`
+	// EmbedURL and EmbedKey configure remote embedding models: a model named
+	// "remote:NAME" is NAME on the OpenAI-compatible /v1/embeddings server
+	// at EmbedURL (TEI, vLLM, Ollama, OpenAI).
+	EmbedURL string `json:"embed_url"`
+	EmbedKey string `json:"embed_key"`
 	// Threads for model inference (0 = all cores).
 	Threads int `json:"threads"`
 	// CtxSize is the llama.cpp context size.

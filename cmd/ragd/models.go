@@ -15,6 +15,7 @@ import (
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/embed/onnx"
+	"github.com/ragd/ragd/embed/remote"
 	"github.com/ragd/ragd/embed/use"
 )
 
@@ -76,6 +77,19 @@ func (p *modelPool) Embedder(ctx context.Context, name string) (embed.Embedder, 
 		err    error
 	)
 	switch {
+	case strings.HasPrefix(name, "remote:"):
+		if p.cfg.EmbedURL == "" {
+			return nil, fmt.Errorf("model %q: %w: set --embed-url to the OpenAI-compatible server", name, data.ErrInvalid)
+		}
+		source = p.cfg.EmbedURL
+		var r *remote.Embedder
+		r, err = remote.New(remote.Config{BaseURL: p.cfg.EmbedURL, APIKey: p.cfg.EmbedKey, Model: strings.TrimPrefix(name, "remote:"), Logger: p.log})
+		if err == nil {
+			// Learn the dimensions now so indexes can be created with them.
+			if _, err = r.Dims(ctx); err == nil {
+				emb = r
+			}
+		}
 	case name == use.ModelID:
 		source = p.useDir()
 		emb, err = use.Load(source, use.Options{Threads: p.cfg.Threads})
