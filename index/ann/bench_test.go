@@ -84,3 +84,22 @@ func itoa(i int) string {
 	}
 	return s
 }
+
+// BenchmarkLoad saves and loads a -bench.n x 384 flat index (the same
+// vector slab path as the graph index, without the build time).
+func BenchmarkLoad(b *testing.B) {
+	vs := benchData(*benchN, 384, 1)
+	f, _ := NewFlat(Config{Dims: 384})
+	if err := f.Upsert(context.Background(), items(vs, nil)); err != nil {
+		b.Fatal(err)
+	}
+	path := b.TempDir() + "/x.ann"
+	if err := f.Save(path); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := LoadFlat(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
