@@ -272,6 +272,10 @@ func TestSplitSentences(t *testing.T) {
 		{"J. R. Tolkien wrote. Yes.", []string{"J. R. Tolkien wrote.", "Yes."}},
 		{"Mixed case after. dot continues", []string{"Mixed case after. dot continues"}},
 		{"Line one\nLine two", []string{"Line one", "Line two"}},
+		// Hard-wrapped prose: the sentence continues across the break.
+		{"For incoming server requests, the context is canceled when the client's\nconnection closes. Done.", []string{"For incoming server requests, the context is canceled when the client's connection closes.", "Done."}},
+		{"A long wrapped line that does not end a sentence at all here\nContinues On The Next Line.", []string{"A long wrapped line that does not end a sentence at all here Continues On The Next Line."}},
+		{"Para one.\n\nPara two.", []string{"Para one.", "Para two."}},
 		{"He said \"stop.\" Then left.", []string{"He said \"stop.\"", "Then left."}},
 		{"all lowercase here. another one. e.g. this", []string{"all lowercase here.", "another one.", "e.g. this"}},
 		{"Tokenised text . next part . End", []string{"Tokenised text .", "next part .", "End"}},

@@ -94,10 +94,41 @@ func splitSentences(text string) []string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	caseless := strings.IndexFunc(text, unicode.IsUpper) < 0
 	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		out = append(out, splitLine(line, caseless)...)
+	// Hard-wrapped text (`go doc` output, e-mail, plain-text docs) runs
+	// sentences across line breaks: a break is joined when the next line
+	// continues in lower case, or the line before is long and does not end
+	// a sentence. Other breaks (lists, headings, short lines) separate.
+	lines := strings.Split(text, "\n")
+	cur := ""
+	flush := func() {
+		out = append(out, splitLine(cur, caseless)...)
+		cur = ""
 	}
+	for _, line := range lines {
+		t := strings.TrimSpace(line)
+		if t == "" {
+			flush()
+			continue
+		}
+		if cur != "" && continues(cur, t) {
+			cur += " " + t
+			continue
+		}
+		flush()
+		cur = t
+	}
+	flush()
 	return out
+}
+
+// continues reports whether line next carries on the sentence of prev.
+func continues(prev, next string) bool {
+	r, _ := utf8.DecodeRuneInString(next)
+	if unicode.IsLower(r) {
+		return true
+	}
+	last, _ := utf8.DecodeLastRuneInString(prev)
+	return len(prev) >= 50 && !strings.ContainsRune(".!?:;", last)
 }
 
 func splitLine(line string, caseless bool) []string {
