@@ -496,7 +496,15 @@ func fitChunks(cfg *Config) {
 	if cfg.Embedder == nil {
 		return
 	}
-	if tc, ok := cfg.Embedder.(interface{ CountTokens(string) int }); ok && cfg.Chunk.Count == nil {
+	inner := cfg.Embedder
+	for {
+		u, ok := inner.(interface{ Unwrap() embed.Embedder })
+		if !ok {
+			break
+		}
+		inner = u.Unwrap()
+	}
+	if tc, ok := inner.(interface{ CountTokens(string) int }); ok && cfg.Chunk.Count == nil {
 		cfg.Chunk.Count = tc.CountTokens
 	}
 	limit := cfg.Embedder.Info().MaxTokens

@@ -42,6 +42,8 @@ type Config struct {
 	// at EmbedURL (TEI, vLLM, Ollama, OpenAI).
 	EmbedURL string `json:"embed_url"`
 	EmbedKey string `json:"embed_key"`
+	// NoBatching turns off the coalescing of concurrent embedding requests.
+	NoBatching bool `json:"no_batching"`
 	// Threads for model inference (0 = all cores).
 	Threads int `json:"threads"`
 	// CtxSize is the llama.cpp context size.

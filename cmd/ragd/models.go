@@ -14,6 +14,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/embed/batch"
 	"github.com/ragd/ragd/embed/onnx"
 	"github.com/ragd/ragd/embed/remote"
 	"github.com/ragd/ragd/embed/use"
@@ -106,6 +107,9 @@ func (p *modelPool) Embedder(ctx context.Context, name string) (embed.Embedder, 
 	if err != nil {
 		return nil, fmt.Errorf("load model %q: %w", name, err)
 	}
+	// Concurrent small requests (API embeddings, query embeddings) are
+	// coalesced into batched forward passes; large ones pass straight on.
+	emb = batch.New(emb, batch.Config{Disabled: p.cfg.NoBatching})
 	p.models[name] = &loadedModel{emb: emb, loadTime: time.Since(start), source: source}
 	p.log.Info("model loaded", "model", name, "dims", emb.Info().Dims, "load_ms", time.Since(start).Milliseconds())
 	return emb, nil
