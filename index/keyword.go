@@ -2,62 +2,76 @@ package index
 
 import (
 	"context"
-	"math"
-	"sync"
-
 	"errors"
 	"fmt"
-	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/search"
-	index "github.com/blevesearch/bleve_index_api"
+	"math"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 	"github.com/ragd/ragd/data"
 )
 
-// keywordIndex is the bleve BM25 index derived from one named index's
-// chunks. Each bleve document is a chunk: "body" (title + headings + text,
-// English analysis) and "meta.<field>" keyword/numeric/boolean fields for
-// filters.
+// keywordIndex is the keyword index derived from one named index's chunks:
+// bleve holds the postings and filters, bm25.go scores. Each bleve document
+// is a chunk: "body" (title + headings + text, English analysis), "title"
+// (the document title alone, for BM25F), and "meta.<field>"
+// keyword/numeric/boolean fields for filters.
 type keywordIndex struct {
 	idx      bleve.Index
 	analyzer analysis.Analyzer
+	bm25     BM25Options // fixed after open
 
-	mu     sync.Mutex // guards tokens (written only by apply, which the engine serialises)
-	tokens float64    // analysed tokens in every indexed body: BM25's average-length numerator
+	mu          sync.Mutex // guards the totals (written only by apply, which the engine serialises)
+	tokens      float64    // analysed tokens in every indexed body: BM25's average-length numerator
+	titleTokens float64    // the same for titles
 }
 
 const (
-	internalSeqKey    = "ragd_applied_seq"
-	internalTokensKey = "ragd_body_tokens"
+	internalSeqKey         = "ragd_applied_seq"
+	internalTokensKey      = "ragd_body_tokens"
+	internalTitleTokensKey = "ragd_title_tokens"
+	internalMappingKey     = "ragd_kw_mapping"
 )
 
-// kwDoc is what bleve indexes for a chunk. NTok is the analysed length of
-// Body, stored so that a delete or replace can subtract it from the total.
+// keywordMappingVersion names the bleve mapping and bookkeeping below. An
+// index written under another version fails to open, and the engine
+// rebuilds it from the store. 2: separate title field, ntitle, title
+// token total, no doc values on text fields.
+const keywordMappingVersion = "2"
+
+// kwDoc is what bleve indexes for a chunk. NTok and NTitle are the
+// analysed lengths of Body and Title, stored so that a delete or replace
+// can subtract them from the totals.
 type kwDoc struct {
-	Body string         `json:"body"`
-	Doc  string         `json:"doc"`
-	NTok float64        `json:"ntok"`
-	Meta map[string]any `json:"meta,omitempty"`
+	Body   string         `json:"body"`
+	Title  string         `json:"title,omitempty"`
+	Doc    string         `json:"doc"`
+	NTok   float64        `json:"ntok"`
+	NTitle float64        `json:"ntitle"`
+	Meta   map[string]any `json:"meta,omitempty"`
 }
 
 func keywordMapping() mapping.IndexMapping {
 	m := bleve.NewIndexMapping()
-	m.ScoringModel = "bm25"
 	dm := bleve.NewDocumentMapping()
-	body := bleve.NewTextFieldMapping()
-	body.Analyzer = en.AnalyzerName
-	body.Store = false
-	body.IncludeTermVectors = false
-	body.IncludeInAll = false
-	dm.AddFieldMappingsAt("body", body)
+	for _, name := range []string{"body", "title"} {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = en.AnalyzerName
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
+		dm.AddFieldMappingsAt(name, f)
+	}
 	docf := bleve.NewKeywordFieldMapping()
 	docf.Store = false
 	docf.IncludeInAll = false
@@ -68,6 +82,12 @@ func keywordMapping() mapping.IndexMapping {
 	ntok.DocValues = false
 	ntok.IncludeInAll = false
 	dm.AddFieldMappingsAt("ntok", ntok)
+	ntitle := bleve.NewNumericFieldMapping()
+	ntitle.Store = true
+	ntitle.Index = false
+	ntitle.DocValues = false
+	ntitle.IncludeInAll = false
+	dm.AddFieldMappingsAt("ntitle", ntitle)
 	meta := bleve.NewDocumentMapping()
 	meta.DefaultAnalyzer = keyword.Name
 	meta.Dynamic = true
@@ -81,11 +101,16 @@ func keywordMapping() mapping.IndexMapping {
 }
 
 // openKeyword opens the bleve index at dir, creating it when absent. A
-// damaged index returns an error; the caller rebuilds it from the store.
+// damaged index, or one written under another mapping version, returns an
+// error; the caller rebuilds it from the store.
 func openKeyword(dir string) (*keywordIndex, bool, error) {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		idx, err := bleve.NewUsing(dir, keywordMapping(), scorch.Name, scorch.Name, nil)
 		if err != nil {
+			return nil, false, fmt.Errorf("index: create keyword index: %w", err)
+		}
+		if err := idx.SetInternal([]byte(internalMappingKey), []byte(keywordMappingVersion)); err != nil {
+			idx.Close()
 			return nil, false, fmt.Errorf("index: create keyword index: %w", err)
 		}
 		k, err := newKeywordIndex(idx)
@@ -94,6 +119,10 @@ func openKeyword(dir string) (*keywordIndex, bool, error) {
 	idx, err := bleve.Open(dir)
 	if err != nil {
 		return nil, false, fmt.Errorf("index: open keyword index %s: %w", dir, err)
+	}
+	if v, err := idx.GetInternal([]byte(internalMappingKey)); err != nil || string(v) != keywordMappingVersion {
+		idx.Close()
+		return nil, false, fmt.Errorf("index: keyword index %s has mapping version %q, want %q", dir, v, keywordMappingVersion)
 	}
 	k, err := newKeywordIndex(idx)
 	return k, false, err
@@ -105,9 +134,12 @@ func newKeywordIndex(idx bleve.Index) (*keywordIndex, error) {
 		idx.Close()
 		return nil, fmt.Errorf("index: keyword index has no %q analyzer", en.AnalyzerName)
 	}
-	k := &keywordIndex{idx: idx, analyzer: an}
+	k := &keywordIndex{idx: idx, analyzer: an, bm25: DefaultBM25()}
 	if v, err := idx.GetInternal([]byte(internalTokensKey)); err == nil && len(v) == 8 {
 		k.tokens = math.Float64frombits(getU64(v))
+	}
+	if v, err := idx.GetInternal([]byte(internalTitleTokensKey)); err == nil && len(v) == 8 {
+		k.titleTokens = math.Float64frombits(getU64(v))
 	}
 	return k, nil
 }
@@ -124,72 +156,67 @@ func (k *keywordIndex) appliedSeq() uint64 {
 
 func (k *keywordIndex) count() (uint64, error) { return k.idx.DocCount() }
 
-// apply indexes puts and deletes in one bleve batch that also records seq,
-// so the applied sequence and the indexed content move together.
+// apply indexes puts and deletes in one bleve batch that also records seq
+// and the body and title token totals, so the applied sequence, the
+// indexed content and the BM25 statistics move together.
 func (k *keywordIndex) apply(puts []chunkView, deletes []string, seq uint64) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	total := k.tokens
+	body, title := k.tokens, k.titleTokens
 	b := k.idx.NewBatch()
 	for _, id := range deletes {
-		total -= k.storedTokens(id)
+		ob, ot := k.storedTokens(id)
+		body, title = body-ob, title-ot
 		b.Delete(id)
 	}
 	for _, cv := range puts {
 		d := kwDocFor(cv)
 		d.NTok = float64(len(k.analyzer.Analyze([]byte(d.Body))))
-		total += d.NTok - k.storedTokens(cv.Chunk.ID)
+		if d.Title != "" {
+			d.NTitle = float64(len(k.analyzer.Analyze([]byte(d.Title))))
+		}
+		ob, ot := k.storedTokens(cv.Chunk.ID)
+		body += d.NTok - ob
+		title += d.NTitle - ot
 		if err := b.Index(cv.Chunk.ID, d); err != nil {
 			return fmt.Errorf("keyword index chunk %q: %w", cv.Chunk.ID, err)
 		}
 	}
-	total = max(total, 0)
+	body, title = max(body, 0), max(title, 0)
 	b.SetInternal([]byte(internalSeqKey), u64val(seq))
-	b.SetInternal([]byte(internalTokensKey), u64val(math.Float64bits(total)))
+	b.SetInternal([]byte(internalTokensKey), u64val(math.Float64bits(body)))
+	b.SetInternal([]byte(internalTitleTokensKey), u64val(math.Float64bits(title)))
 	if err := k.idx.Batch(b); err != nil {
 		return err
 	}
-	k.tokens = total
+	k.tokens, k.titleTokens = body, title
 	return nil
 }
 
-// storedTokens is the analysed length recorded for an indexed chunk (0 if
-// the chunk is not indexed).
-func (k *keywordIndex) storedTokens(id string) float64 {
+// storedTokens is the analysed body and title length recorded for an
+// indexed chunk (0, 0 if the chunk is not indexed).
+func (k *keywordIndex) storedTokens(id string) (body, title float64) {
 	doc, err := k.idx.Document(id)
 	if err != nil || doc == nil {
-		return 0
+		return 0, 0
 	}
-	var n float64
 	doc.VisitFields(func(f index.Field) {
-		if nf, ok := f.(index.NumericField); ok && f.Name() == "ntok" {
-			if v, err := nf.Number(); err == nil {
-				n = v
-			}
+		nf, ok := f.(index.NumericField)
+		if !ok {
+			return
+		}
+		v, err := nf.Number()
+		if err != nil {
+			return
+		}
+		switch f.Name() {
+		case "ntok":
+			body = v
+		case "ntitle":
+			title = v
 		}
 	})
-	return n
-}
-
-// bm25Stats supplies the true average body length. bleve's own estimate
-// divides the field's dictionary size (summed over segments) by the
-// document count, which is neither the average length nor stable across
-// segment merges; BM25's length normalisation needs the real average.
-func (k *keywordIndex) bm25Stats(f data.Filter) map[string]interface{} {
-	k.mu.Lock()
-	total := k.tokens
-	k.mu.Unlock()
-	n, err := k.idx.DocCount()
-	if err != nil || n == 0 || total <= 0 {
-		return nil
-	}
-	card := map[string]int{"body": int(math.Round(total))}
-	for _, c := range f.Conds {
-		// Filter clauses need an entry too; their scores do not matter
-		// (they only restrict), so any positive length will do.
-		card["meta."+c.Field] = int(n)
-	}
-	return map[string]interface{}{search.BM25PreSearchDataKey: &search.BM25Stats{DocCount: float64(n), FieldCardinality: card}}
+	return body, title
 }
 
 func kwDocFor(cv chunkView) kwDoc {
@@ -205,7 +232,7 @@ func kwDocFor(cv chunkView) kwDoc {
 		}
 	}
 	sb.WriteString(cv.Chunk.Text)
-	return kwDoc{Body: sb.String(), Doc: cv.Chunk.DocID, Meta: sanitizeMeta(cv.Metadata)}
+	return kwDoc{Body: sb.String(), Title: cv.Title, Doc: cv.Chunk.DocID, Meta: sanitizeMeta(cv.Metadata)}
 }
 
 // sanitizeMeta keeps scalar metadata and arrays of scalars, which is what
@@ -231,41 +258,6 @@ func sanitizeMeta(m map[string]any) map[string]any {
 type kwHit struct {
 	ID    string
 	Score float64
-}
-
-// search runs a BM25 match query over body with filter conditions applied
-// inside bleve (pre-filtering), returning up to k hits.
-func (k *keywordIndex) search(ctx context.Context, text string, k2 int, f data.Filter) ([]kwHit, error) {
-	if strings.TrimSpace(text) == "" {
-		return nil, nil
-	}
-	mq, err := k.termsQuery(ctx, text)
-	if err != nil {
-		return nil, err
-	}
-	if mq == nil {
-		return nil, nil
-	}
-	var q query.Query = mq
-	if !f.IsZero() {
-		fq, err := filterQuery(f)
-		if err != nil {
-			return nil, err
-		}
-		q = bleve.NewConjunctionQuery(mq, fq)
-	}
-	req := bleve.NewSearchRequestOptions(q, k2, 0, false)
-	req.SortBy([]string{"-_score", "_id"})
-	req.PreSearchData = k.bm25Stats(f)
-	res, err := k.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("keyword search: %w", err)
-	}
-	out := make([]kwHit, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		out = append(out, kwHit{ID: h.ID, Score: h.Score})
-	}
-	return out, nil
 }
 
 // filterQuery translates a data.Filter into bleve queries on meta.* fields.
@@ -305,6 +297,9 @@ func filterQuery(f data.Filter) (query.Query, error) {
 		default:
 			return nil, fmt.Errorf("%w: filter operator %q", data.ErrInvalid, c.Op)
 		}
+	}
+	if len(must) == 1 && len(mustNot) == 0 {
+		return must[0], nil // one clause needs no conjunction around it
 	}
 	bq := bleve.NewBooleanQuery()
 	if len(must) == 0 {
@@ -391,57 +386,6 @@ func (k *keywordIndex) allIDs(ctx context.Context) (map[string]bool, error) {
 		}
 		after = []string{res.Hits[len(res.Hits)-1].ID}
 	}
-}
-
-// termsQuery analyses the query text and builds one term query per distinct
-// term, boosted by (query term frequency / idf). bleve multiplies each term's
-// BM25 score by a query weight of boost·idf·queryNorm, which would square
-// the idf; the 1/idf boost cancels that, leaving classic BM25 weighting
-// (queryNorm is the same for every document of a query, so ranking is
-// unaffected by it).
-func (k *keywordIndex) termsQuery(ctx context.Context, text string) (query.Query, error) {
-	counts := map[string]int{}
-	var order []string
-	for _, tok := range k.analyzer.Analyze([]byte(text)) {
-		t := string(tok.Term)
-		if counts[t] == 0 {
-			order = append(order, t)
-		}
-		counts[t]++
-	}
-	if len(order) == 0 {
-		return nil, nil
-	}
-	r, err := k.reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	n, err := r.DocCount()
-	if err != nil {
-		return nil, err
-	}
-	var qs []query.Query
-	for _, t := range order {
-		tfr, err := r.TermFieldReader(ctx, []byte(t), "body", false, false, false)
-		if err != nil {
-			return nil, err
-		}
-		df := tfr.Count()
-		tfr.Close()
-		if df == 0 {
-			continue
-		}
-		idf := math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
-		tq := bleve.NewTermQuery(t)
-		tq.SetField("body")
-		tq.SetBoost(float64(counts[t]) / idf)
-		qs = append(qs, tq)
-	}
-	if len(qs) == 0 {
-		return nil, nil
-	}
-	return bleve.NewDisjunctionQuery(qs...), nil
 }
 
 func (k *keywordIndex) reader() (index.IndexReader, error) {
