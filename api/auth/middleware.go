@@ -118,7 +118,7 @@ func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			g.deny(c, "", "no API key")
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="ragd"`)
 			return writeError(c, http.StatusUnauthorized, "unauthorized",
-				"an API key is required: send "Authorization: Bearer KEY" or "X-API-Key: KEY"")
+				"an API key is required: send \"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"")
 		}
 		key, err := g.cfg.Store.Authenticate(secret)
 		if err != nil {
