@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ragd/ragd/api"
+	"github.com/ragd/ragd/api/auth"
 	"github.com/ragd/ragd/api/cloudflare"
 	"github.com/ragd/ragd/embed"
 )
@@ -27,7 +28,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if err := checkBind(a.cfg.Addr, a.cfg.Open); err != nil {
+	keys, err := keyStore(e)
+	if err != nil {
+		return err
+	}
+	if err := checkBind(a.cfg.Addr, a.cfg.Open || keys.Active() > 0); err != nil {
 		return err
 	}
 	gen, err := a.generator(ctx)
@@ -43,6 +48,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots")})
 	cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed})
+	srv.Echo().Use(auth.Middleware(auth.Config{Store: keys, Open: a.cfg.Open, Logger: a.log,
+		Public: append(append([]string(nil), auth.DefaultPublic...), "/", "/ui/")}))
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.Addr, err)
@@ -66,7 +73,7 @@ func checkBind(addr string, open bool) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
-	return usageErr("refusing to serve on non-loopback address %q without API keys; pass --open to allow unauthenticated access", addr)
+	return usageErr("refusing to serve on non-loopback address %q without API keys; create one with 'ragd keys create --scope admin' or pass --open to allow unauthenticated access", addr)
 }
 
 // poolAdapter exposes the model pool to the API.
