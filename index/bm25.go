@@ -121,7 +121,15 @@ func (k *keywordIndex) search(ctx context.Context, text string, topK int, f data
 	acc := accPool.Get().(*accumulator)
 	defer acc.release()
 	acc.limit = 2*n + 1<<16
-	if !f.IsZero() {
+	if tf, err := newTermFilter(ctx, r, f, acc.limit); err != nil {
+		return nil, err
+	} else if tf != nil {
+		defer tf.close()
+		if tf.count == 0 {
+			return nil, nil
+		}
+		acc.lazy = tf
+	} else if !f.IsZero() {
 		if acc.allow, err = k.allowedDocs(ctx, r, f, acc.limit); err != nil {
 			return nil, err
 		}
@@ -158,10 +166,16 @@ func (k *keywordIndex) search(ctx context.Context, text string, topK int, f data
 				pruned = true
 			}
 		}
+		if acc.lazy != nil {
+			acc.lazy.restart()
+		}
 		if pruned {
 			err = s.scoreCandidates(ctx, acc, t, cands)
 		} else {
 			err = s.scoreTerm(ctx, acc, t)
+		}
+		if err == nil && acc.lazy != nil {
+			err = acc.lazy.err
 		}
 		if err != nil {
 			return nil, fmt.Errorf("keyword search %q: %w", t.text, err)
@@ -386,11 +400,6 @@ func internalFloat(r index.IndexReader, key string) float64 {
 // allowedDocs runs the filter through bleve and collects the internal ids
 // of the chunks it matches.
 func (k *keywordIndex) allowedDocs(ctx context.Context, r index.IndexReader, f data.Filter, limit uint64) (*docSet, error) {
-	if len(f.Conds) == 1 && f.Conds[0].Op == data.OpEq {
-		if v, ok := f.Conds[0].Value.(string); ok {
-			return termDocs(ctx, r, "meta."+f.Conds[0].Field, v, limit)
-		}
-	}
 	q, err := filterQuery(f)
 	if err != nil {
 		return nil, err
@@ -423,32 +432,97 @@ func (k *keywordIndex) allowedDocs(ctx context.Context, r index.IndexReader, f d
 	}
 }
 
-// termDocs is the filter fast path for one string equality (a namespace,
-// say): the keyword field's postings, read without frequencies or norms.
-// It matches what filterQuery's term query matches.
-func termDocs(ctx context.Context, r index.IndexReader, field, value string, limit uint64) (*docSet, error) {
-	tfr, err := r.TermFieldReader(ctx, []byte(value), field, false, false, false)
+// termFilter is the filter fast path for one string equality (a
+// namespace, say), matching what filterQuery's term query matches. Instead
+// of listing every matching chunk up front, it answers membership for the
+// chunks a query actually meets: each term's scan walks a cursor through
+// the keyword field's postings (both ascend), and answers are memoised, so
+// the cost follows the query's postings, not the filter's size.
+type termFilter struct {
+	ctx          context.Context
+	r            index.IndexReader
+	field, value string
+	count        uint64
+
+	tfr     index.TermFieldReader
+	cur     uint64
+	pos     bool // cur is valid
+	done    bool // postings exhausted for this scan
+	buf     index.TermFieldDoc
+	id      index.IndexInternalID
+	yes, no docSet
+	err     error
+}
+
+// newTermFilter returns the fast path for f, or nil when f is not a single
+// string equality.
+func newTermFilter(ctx context.Context, r index.IndexReader, f data.Filter, limit uint64) (*termFilter, error) {
+	if len(f.Conds) != 1 || f.Conds[0].Op != data.OpEq {
+		return nil, nil
+	}
+	v, ok := f.Conds[0].Value.(string)
+	if !ok {
+		return nil, nil
+	}
+	tf := &termFilter{ctx: ctx, r: r, field: "meta." + f.Conds[0].Field, value: v, yes: docSet{limit: limit}, no: docSet{limit: limit}}
+	if err := tf.open(); err != nil {
+		return nil, err
+	}
+	tf.count = tf.tfr.Count()
+	return tf, nil
+}
+
+func (f *termFilter) open() error {
+	tfr, err := f.r.TermFieldReader(f.ctx, []byte(f.value), f.field, false, false, false)
 	if err != nil {
-		return nil, fmt.Errorf("keyword filter: %w", err)
+		return fmt.Errorf("keyword filter: %w", err)
 	}
-	defer tfr.Close()
-	set := &docSet{limit: limit}
-	var buf index.TermFieldDoc
-	for i := 0; ; i++ {
-		if i&4095 == 4095 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
+	f.tfr, f.pos, f.done = tfr, false, false
+	return nil
+}
+
+// restart rewinds the cursor for the next term's scan.
+func (f *termFilter) restart() {
+	if f.pos || f.done {
+		f.close()
+	}
+}
+
+func (f *termFilter) close() {
+	if f.tfr != nil {
+		f.tfr.Close()
+		f.tfr = nil
+	}
+}
+
+// has reports whether chunk d passes; within one scan d must ascend.
+func (f *termFilter) has(d uint64) bool {
+	if f.yes.has(d) {
+		return true
+	}
+	if f.no.has(d) || f.err != nil {
+		return false
+	}
+	if f.tfr == nil {
+		if f.err = f.open(); f.err != nil {
+			return false
 		}
-		d, ok, err := nextPosting(tfr, &buf, nil)
+	}
+	if !f.done && (!f.pos || f.cur < d) {
+		f.id = index.NewIndexInternalID(f.id, d)
+		cur, ok, err := nextPosting(f.tfr, &f.buf, f.id)
 		if err != nil {
-			return nil, fmt.Errorf("keyword filter: %w", err)
+			f.err = fmt.Errorf("keyword filter: %w", err)
+			return false
 		}
-		if !ok {
-			return set, nil
-		}
-		set.add(d)
+		f.cur, f.pos, f.done = cur, true, !ok
 	}
+	if !f.done && f.cur == d {
+		f.yes.add(d)
+		return true
+	}
+	f.no.add(d)
+	return false
 }
 
 // docSet is a set of internal doc numbers: a bitmap while they are dense
@@ -510,13 +584,19 @@ type accumulator struct {
 	touched []uint64
 	sparse  map[uint64]float64
 	limit   uint64
-	allow   *docSet
-	heap    []float64 // scratch for kth
+	allow   *docSet     // a filter's chunks, when listed up front
+	lazy    *termFilter // or a filter checked as chunks are met
+	heap    []float64   // scratch for kth
 }
 
 var accPool = sync.Pool{New: func() any { return new(accumulator) }}
 
-func (a *accumulator) allowed(d uint64) bool { return a.allow == nil || a.allow.has(d) }
+func (a *accumulator) allowed(d uint64) bool {
+	if a.lazy != nil {
+		return a.lazy.has(d)
+	}
+	return a.allow == nil || a.allow.has(d)
+}
 
 func (a *accumulator) add(d uint64, s float64) {
 	if a.sparse == nil {
@@ -554,7 +634,7 @@ func (a *accumulator) release() {
 	if len(a.dense) > maxPooledDense {
 		a.dense = nil
 	}
-	a.touched, a.sparse, a.allow = a.touched[:0], nil, nil
+	a.touched, a.sparse, a.allow, a.lazy = a.touched[:0], nil, nil, nil
 	accPool.Put(a)
 }
 

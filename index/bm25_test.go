@@ -459,17 +459,20 @@ func TestBM25PruningExact(t *testing.T) {
 		if i%3 == 0 {
 			title = zipfWord(z.Uint64())
 		}
-		puts = append(puts, cv(fmt.Sprintf("p%03d", i), title, strings.Join(w, " "), map[string]any{"g": float64(i % 4)}))
+		puts = append(puts, cv(fmt.Sprintf("p%03d", i), title, strings.Join(w, " "), map[string]any{"g": float64(i % 4), "s": fmt.Sprint("v", i%3)}))
 	}
 	mustApply(t, k, puts)
-	filters := []data.Filter{{}, {Conds: []data.Cond{{Field: "g", Op: data.OpLte, Value: 1.0}}}}
+	filters := []data.Filter{{},
+		{Conds: []data.Cond{{Field: "g", Op: data.OpLte, Value: 1.0}}}, // listed up front
+		{Conds: []data.Cond{{Field: "s", Op: data.OpEq, Value: "v1"}}}, // checked lazily
+	}
 	for q := range 200 {
 		var w []string
 		for range 2 + rng.IntN(4) {
 			w = append(w, zipfWord(z.Uint64()))
 		}
 		text := strings.Join(w, " ")
-		f := filters[q%2]
+		f := filters[q%3]
 		all := mustSearch(t, k, text, 1000, f)
 		for _, n := range []int{1, 3, 10, 50} {
 			if got := mustSearch(t, k, text, n, f); !slices.Equal(got, all[:min(n, len(all))]) {
