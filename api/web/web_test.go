@@ -66,8 +66,8 @@ func TestPageAndAssets(t *testing.T) {
 		t.Errorf("GET / is not the page:\n%.300s", page)
 	}
 	refs := assetRef.FindAllStringSubmatch(page, -1)
-	if len(refs) != 4 {
-		t.Fatalf("page references %d versioned assets, want 4 (favicon.svg, app.css, app.js, eval.js): %v", len(refs), refs)
+	if len(refs) != 5 {
+		t.Fatalf("page references %d versioned assets, want 5 (favicon.svg, app.css, app.js, index.js, eval.js): %v", len(refs), refs)
 	}
 	wantType := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 	for _, ref := range refs {
@@ -114,6 +114,7 @@ func TestRoutes(t *testing.T) {
 		{"/ui/", http.StatusOK},
 		{"/ui/app.js", http.StatusOK},
 		{"/ui/eval.js", http.StatusOK},
+		{"/ui/index.js", http.StatusOK},
 		{"/ui/app.css", http.StatusOK},
 		{"/ui/favicon.svg", http.StatusOK},
 		{"/ui/nope.js", http.StatusNotFound},
@@ -132,7 +133,7 @@ var rawSink = regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|documen
 // TestNoRawHTMLSinks keeps untrusted text out of the HTML parser: the
 // scripts build the DOM with text nodes only.
 func TestNoRawHTMLSinks(t *testing.T) {
-	for _, name := range []string{"static/app.js", "static/eval.js"} {
+	for _, name := range []string{"static/app.js", "static/index.js", "static/eval.js"} {
 		b, err := staticFS.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
