@@ -495,9 +495,7 @@ func (r *crashRun) runChild(ops []childOp, snapshotEvery, killAfter int) int {
 		}
 	}
 	<-p.done
-	// The stdout reader may still be delivering lines the child wrote
-	// before it died; give it a moment to drain.
-	time.Sleep(5 * time.Millisecond)
+	<-p.lines // every "ack" the child wrote before it died is counted
 	if !p.killed && p.err != nil {
 		t.Fatalf("vector writer failed: %v\n%s", p.err, p.out)
 	}
