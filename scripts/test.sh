@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs ragd's test suite: installs what the tests need (npm runtime files,
 # golangci-lint), then go vet (also with the hftokenizers tag), golangci-lint,
-# the race-enabled unit and integration tests (including the Cranfield
-# quality gate and the end-to-end quickstart), and a short fuzz pass.
+# the race-enabled unit and integration tests, the Cranfield retrieval
+# quality gate (without -race: it embeds 1,400 abstracts), and a short fuzz
+# pass.
 # RAGD_TEST_SKIP_LINT=1 skips golangci-lint; RAGD_FUZZTIME (default 3s) sets
 # the fuzz time per target (0 skips fuzzing).
 set -euo pipefail
@@ -27,6 +28,12 @@ fi
 
 log "go test -race"
 go test -race -timeout 25m -count=1 ./...
+
+log "retrieval quality gate (Cranfield: BM25 and hybrid nDCG@10 / MAP floors)"
+go test -tags qualitygate -run TestQualityGate -count=1 -v ./cmd/ragd/ 2>&1 | grep -v '^=== RUN'
+
+log "browser end-to-end test of the playground (headless Chromium)"
+bash scripts/e2e/run.sh
 
 fuzztime="${RAGD_FUZZTIME:-3s}"
 if [ "$fuzztime" != "0" ]; then

@@ -10,6 +10,7 @@ import (
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/api/auth"
 	"github.com/ragd/ragd/api/cloudflare"
+	"github.com/ragd/ragd/api/web"
 	"github.com/ragd/ragd/embed"
 )
 
@@ -48,13 +49,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots")})
 	cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed})
+	web.Register(srv.Echo())
 	srv.Echo().Use(auth.Middleware(auth.Config{Store: keys, Open: a.cfg.Open, Logger: a.log,
 		Public: append(append([]string(nil), auth.DefaultPublic...), "/", "/ui/")}))
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.Addr, err)
 	}
-	fmt.Fprintf(e.stdout, "ragd %s serving on http://%s (data %s, generator %s)\n", version, ln.Addr(), a.cfg.DataDir, gen.Info().ID)
+	fmt.Fprintf(e.stdout, "ragd %s serving on http://%s (playground at /, API under /v1; data %s, generator %s)\n", version, ln.Addr(), a.cfg.DataDir, gen.Info().ID)
 	err = srv.Serve(ctx, ln, a.cfg.ShutdownTimeout)
 	fmt.Fprintln(e.stdout, "ragd: shut down")
 	return err
