@@ -43,7 +43,9 @@ const fileSlots = 60
 type crashRun struct {
 	t    *testing.T
 	ctx  context.Context
-	rng  *rand.Rand
+	rng  *rand.Rand // the writes and the kill points (counted in acknowledgements)
+	krng *rand.Rand // the delay after the last counted acknowledgement
+	vrng *rand.Rand // which gone versions the checks search for
 	bin  string
 	node string // "" when use-lite is not installed: no sem index
 	dir  string
@@ -78,6 +80,7 @@ func TestCrashKillRestart(t *testing.T) {
 	}
 	r := &crashRun{
 		t: t, ctx: context.Background(), rng: rand.New(rand.NewPCG(seed, 0x5eed)),
+		krng: rand.New(rand.NewPCG(seed, 0xc1a5)), vrng: rand.New(rand.NewPCG(seed, 0x7e57)),
 		bin: ragdBinary(t), node: nodeDir(t), dir: t.TempDir(),
 		want:    map[string]state{kwIndex: {}, semIndex: {}, vecIndex: {}, filesIndex: {}},
 		written: map[string]map[string][]string{kwIndex: {}, semIndex: {}, vecIndex: {}, filesIndex: {}},
@@ -300,7 +303,7 @@ func (r *crashRun) serveIteration(iter int) {
 	t := r.t
 	p, base := r.startServe()
 	r.searchOverHTTP(base)
-	semOn := r.node != "" && r.rng.IntN(4) == 0
+	semOn := r.rng.IntN(4) == 0 && r.node != ""
 	killAfter := r.rng.IntN(12)
 	var (
 		mu       sync.Mutex
@@ -349,7 +352,7 @@ func (r *crashRun) serveIteration(iter int) {
 		}
 	}
 	if !finished {
-		time.Sleep(time.Duration(r.rng.IntN(40_000)) * time.Microsecond)
+		time.Sleep(time.Duration(r.krng.IntN(40_000)) * time.Microsecond)
 	}
 	stopping.Store(true)
 	p.kill()
@@ -488,7 +491,7 @@ func (r *crashRun) runChild(ops []childOp, snapshotEvery, killAfter int) int {
 				n = killAfter
 			}
 		}
-		time.Sleep(time.Duration(r.rng.IntN(30_000)) * time.Microsecond)
+		time.Sleep(time.Duration(r.krng.IntN(30_000)) * time.Microsecond)
 		if !p.exited() {
 			p.kill()
 			r.kills++
@@ -569,7 +572,7 @@ func (r *crashRun) ingestIteration(iter int) {
 		}
 	}
 	p := r.startIngest()
-	delay := time.Duration(r.rng.Int64N(int64(r.ingestTook)*6/5 + 1))
+	delay := time.Duration(r.krng.Int64N(int64(r.ingestTook)*6/5 + 1))
 	select {
 	case <-p.done:
 	case <-time.After(delay):
@@ -722,6 +725,6 @@ func (r *crashRun) goneMarkers(name string, got state) []string {
 		}
 	}
 	sort.Strings(gone)
-	r.rng.Shuffle(len(gone), func(i, j int) { gone[i], gone[j] = gone[j], gone[i] })
+	r.vrng.Shuffle(len(gone), func(i, j int) { gone[i], gone[j] = gone[j], gone[i] })
 	return gone[:min(len(gone), 40)]
 }
