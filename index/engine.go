@@ -506,7 +506,7 @@ func (e *Engine) PutDocuments(ctx context.Context, name string, docs []data.Docu
 			continue
 		}
 		for _, c := range d.Chunks {
-			puts = append(puts, chunkView{Chunk: c, Title: d.Title, Source: d.Source, Metadata: d.Metadata, Vector: c.Vector})
+			puts = append(puts, chunkView{Chunk: c, Title: d.Title, Source: d.Source, Metadata: d.Metadata, Vector: c.Vector, New: !res.Replaced[c.ID]})
 		}
 	}
 	if err := e.applyDerived(ctx, n, puts, res.Deletes, res.Seq); err != nil {

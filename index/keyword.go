@@ -175,7 +175,10 @@ func (k *keywordIndex) apply(puts []chunkView, deletes []string, seq uint64) err
 		if d.Title != "" {
 			d.NTitle = float64(len(k.analyzer.Analyze([]byte(d.Title))))
 		}
-		ob, ot := k.storedTokens(cv.Chunk.ID)
+		var ob, ot float64
+		if !cv.New {
+			ob, ot = k.storedTokens(cv.Chunk.ID)
+		}
 		body += d.NTok - ob
 		title += d.NTitle - ot
 		if err := b.Index(cv.Chunk.ID, d); err != nil {

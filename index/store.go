@@ -13,6 +13,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Store is the store of record: one bbolt file holding every named index's
@@ -47,7 +48,7 @@ func OpenStore(path string) (*Store, error) {
 		FreelistType:   bolt.FreelistMapType,
 	})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("index: store %s is locked by another ragd process", path)
 		}
 		return nil, fmt.Errorf("index: open store %s: %w", path, err)
@@ -193,6 +194,8 @@ type writeResult struct {
 	Puts    []string
 	Deletes []string
 	PutDocs []string
+	// Replaced holds put chunk ids that existed before the write.
+	Replaced map[string]bool
 }
 
 // putDocuments writes docs (with their chunks and vectors) in ONE
@@ -228,6 +231,12 @@ func (s *Store) putDocuments(name string, docs []data.Document, dims int, force 
 			newIDs := make(map[string]bool, len(d.Chunks))
 			for _, c := range d.Chunks {
 				newIDs[c.ID] = true
+				if c.Ordinal < oldRec.Chunks {
+					if res.Replaced == nil {
+						res.Replaced = map[string]bool{}
+					}
+					res.Replaced[c.ID] = true
+				}
 			}
 			for n := 0; n < oldRec.Chunks; n++ {
 				cid := data.ChunkID(d.ID, n)
@@ -407,6 +416,9 @@ type chunkView struct {
 	Source   string
 	Metadata map[string]any
 	Vector   []float32
+	// New is set when the chunk id was certainly not indexed before this
+	// write (a derived index can skip looking up its previous version).
+	New bool
 }
 
 // chunks fetches chunks (and their documents' title/source/metadata) by id.
