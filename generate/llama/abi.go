@@ -14,7 +14,11 @@ package llama
 // headerVersion is the llama_version() family these layouts belong to.
 const headerVersion = "0.5.0"
 
-// modelParams mirrors struct llama_model_params (80 bytes).
+// modelParams mirrors struct llama_model_params (80 bytes). Fields ragd
+// never touches are kept, named after the header, so the ones it does use
+// land at the C offsets.
+//
+//nolint:unused // mirrors the C struct layout
 type modelParams struct {
 	devices             uintptr // ggml_backend_dev_t *
 	tensorBuftOverrides uintptr // const struct llama_model_tensor_buft_override *
@@ -37,7 +41,10 @@ type modelParams struct {
 	_                   [2]byte
 }
 
-// contextParams mirrors struct llama_context_params (160 bytes).
+// contextParams mirrors struct llama_context_params (160 bytes); unused
+// fields are kept for the layout, as in modelParams.
+//
+//nolint:unused // mirrors the C struct layout
 type contextParams struct {
 	nCtx              uint32
 	nBatch            uint32
@@ -81,6 +88,8 @@ type contextParams struct {
 
 // batch mirrors struct llama_batch (56 bytes). ragd fills it the way
 // llama_batch_get_one does: tokens only, positions and outputs implicit.
+//
+//nolint:unused // mirrors the C struct layout
 type batch struct {
 	nTokens int32
 	_       [4]byte
@@ -103,15 +112,6 @@ type logitBias struct {
 	token int32
 	bias  float32
 }
-
-// ggml log levels (enum ggml_log_level).
-const (
-	logLevelDebug = 1
-	logLevelInfo  = 2
-	logLevelWarn  = 3
-	logLevelError = 4
-	logLevelCont  = 5
-)
 
 // defaultSeed is LLAMA_DEFAULT_SEED: the dist sampler picks a random seed.
 const defaultSeed = 0xFFFFFFFF

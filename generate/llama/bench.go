@@ -95,7 +95,7 @@ func (m *Model) firstTokenGenerate(ctx context.Context, prompt string) (time.Dur
 		return nil
 	})
 	if !errors.Is(err, errFirstToken) {
-		return 0, fmt.Errorf("llama bench: no first token: %v", err)
+		return 0, fmt.Errorf("llama bench: no first token: %v", err) //nolint:errorlint // cause kept as text: a cancelled run must not read as context.Canceled to callers
 	}
 	return took, nil
 }

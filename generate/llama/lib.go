@@ -116,7 +116,7 @@ func openLib(dir string, preferGPU bool, log *slog.Logger) (*lib, error) {
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%w: library dir %q: %v", generate.ErrUnavailable, dir, err)
+		return nil, fmt.Errorf("%w: library dir %q: %w", generate.ErrUnavailable, dir, err)
 	}
 	if libLoaded != nil {
 		if libLoaded.dir != abs {
@@ -133,11 +133,11 @@ func openLib(dir string, preferGPU bool, log *slog.Logger) (*lib, error) {
 	// finds libggml-base next to them.
 	ggmlH, err := purego.Dlopen(filepath.Join(abs, ggmlName), purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
-		return nil, fmt.Errorf("%w: load %s: %v; %s", generate.ErrUnavailable, ggmlName, err, installHint)
+		return nil, fmt.Errorf("%w: load %s: %w; %s", generate.ErrUnavailable, ggmlName, err, installHint)
 	}
 	llamaH, err := purego.Dlopen(filepath.Join(abs, llamaName), purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
-		return nil, fmt.Errorf("%w: load %s: %v; %s", generate.ErrUnavailable, llamaName, err, installHint)
+		return nil, fmt.Errorf("%w: load %s: %w; %s", generate.ErrUnavailable, llamaName, err, installHint)
 	}
 	l := &lib{dir: abs}
 	if err := l.bind(llamaH, ggmlH); err != nil {
@@ -170,7 +170,7 @@ func (l *lib) bind(llamaH, ggmlH uintptr) (err error) {
 		}
 		sym, e := purego.Dlsym(h, name)
 		if e != nil {
-			err = fmt.Errorf("%w: symbol %s: %v", generate.ErrUnavailable, name, e)
+			err = fmt.Errorf("%w: symbol %s: %w", generate.ErrUnavailable, name, e)
 			return
 		}
 		purego.RegisterFunc(fptr, sym)
