@@ -58,9 +58,12 @@ func stem(w string) string {
 		if r.suffix == "s" && (strings.HasSuffix(w, "ss") || strings.HasSuffix(w, "us") || strings.HasSuffix(w, "is")) {
 			return w
 		}
-		if r.suffix == "es" && !(strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes") ||
-			strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "zes") || strings.HasSuffix(w, "oes")) {
-			continue // "engines" → "engine" via the "s" rule
+		if r.suffix == "es" {
+			esPlural := strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes") ||
+				strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "zes") || strings.HasSuffix(w, "oes")
+			if !esPlural {
+				continue // "engines" → "engine" via the "s" rule
+			}
 		}
 		base := w[:len(w)-len(r.suffix)] + r.repl
 		if utf8.RuneCountInString(base) < 3 {

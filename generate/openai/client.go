@@ -233,7 +233,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string, body []byte, st *
 	defer cancel(nil)
 	hreq, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("openai: %w: %v", data.ErrInvalid, err)
+		return fmt.Errorf("openai: %w: %w", data.ErrInvalid, err)
 	}
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("Accept", "text/event-stream, application/json")
@@ -253,7 +253,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string, body []byte, st *
 		if errors.Is(context.Cause(rctx), errFirstByte) {
 			return &retryable{err: fmt.Errorf("openai: %w: no response from %s within %s", generate.ErrUpstream, endpoint, c.cfg.Timeout)}
 		}
-		return &retryable{err: fmt.Errorf("openai: %w: %w: %v", generate.ErrUpstream, generate.ErrUnavailable, err)}
+		return &retryable{err: fmt.Errorf("openai: %w: %w: %v", generate.ErrUpstream, generate.ErrUnavailable, err)} //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

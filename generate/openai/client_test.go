@@ -78,9 +78,10 @@ type recorder struct {
 }
 
 func (r *recorder) emit(e generate.Event) error {
-	if e.Type == generate.EventToken {
+	switch e.Type {
+	case generate.EventToken:
 		r.deltas = append(r.deltas, e.Delta)
-	} else if e.Type == generate.EventDone {
+	case generate.EventDone:
 		r.done = &e
 	}
 	return nil

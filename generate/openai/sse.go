@@ -37,7 +37,7 @@ func (s *sseReader) Next() ([]byte, error) {
 	for {
 		line, err := s.readLine()
 		if err != nil {
-			if err == io.EOF && (hasData || len(line) > 0) {
+			if errors.Is(err, io.EOF) && (hasData || len(line) > 0) {
 				return nil, io.ErrUnexpectedEOF
 			}
 			return nil, err

@@ -64,9 +64,9 @@ func (s *stream) readSSE(body io.Reader) error {
 				return &retryable{err: fmt.Errorf("openai: %w: stream ended before completion", generate.ErrUpstream)}
 			}
 			if errors.Is(err, errEventTooLarge) {
-				return fmt.Errorf("openai: %w: %v", generate.ErrUpstream, err)
+				return fmt.Errorf("openai: %w: %w", generate.ErrUpstream, err)
 			}
-			return &retryable{err: fmt.Errorf("openai: %w: reading stream: %v", generate.ErrUpstream, err)}
+			return &retryable{err: fmt.Errorf("openai: %w: reading stream: %v", generate.ErrUpstream, err)} //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
 		}
 		if string(bytes.TrimSpace(ev)) == "[DONE]" {
 			return s.done()
@@ -81,7 +81,7 @@ func (s *stream) readSSE(body io.Reader) error {
 func (s *stream) chunk(payload []byte) error {
 	var c wireChunk
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return fmt.Errorf("openai: %w: malformed chunk %q: %v", generate.ErrUpstream, clip(string(payload), 200), err)
+		return fmt.Errorf("openai: %w: malformed chunk %q: %w", generate.ErrUpstream, clip(string(payload), 200), err)
 	}
 	if msg := errorMessage(c.Error); msg != "" {
 		return fmt.Errorf("openai: %w: upstream reported: %s", generate.ErrUpstream, msg)
@@ -132,7 +132,7 @@ func (s *stream) done() error {
 func (s *stream) readJSON(body io.Reader) error {
 	b, err := io.ReadAll(io.LimitReader(body, maxJSONBody+1))
 	if err != nil {
-		return &retryable{err: fmt.Errorf("openai: %w: reading response: %v", generate.ErrUpstream, err)}
+		return &retryable{err: fmt.Errorf("openai: %w: reading response: %v", generate.ErrUpstream, err)} //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
 	}
 	if len(b) > maxJSONBody {
 		return fmt.Errorf("openai: %w: response over %d bytes", generate.ErrUpstream, maxJSONBody)
