@@ -20,7 +20,7 @@ func TestQueryCacheLRU(t *testing.T) {
 	if hits != 1 || misses != 2 || size != 2 {
 		t.Fatalf("stats %d %d %d", hits, misses, size)
 	}
-	var off *QueryCache = NewQueryCache(0)
+	off := NewQueryCache(0)
 	off.Put("m", "a", []float32{1})
 	if _, ok := off.Get("m", "a"); ok {
 		t.Fatal("size 0 must disable the cache")

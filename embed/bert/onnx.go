@@ -181,18 +181,21 @@ func WriteONNX(out io.Writer, w *Weights, opts ONNXOptions) error {
 	mb = appendMsg(mb, 8, opset)                         // ModelProto.opset_import
 	mb = protowire.AppendTag(mb, 7, protowire.BytesType) // ModelProto.graph
 	mb = protowire.AppendVarint(mb, uint64(graphLen))
+	// A bufio.Writer's write error is sticky: once a Write fails every
+	// later call fails too and Flush returns that first error, so the
+	// individual Write results can be dropped.
 	bw := bufio.NewWriterSize(out, 1<<20)
-	bw.Write(mb)
-	bw.Write(prefix)
+	_, _ = bw.Write(mb)
+	_, _ = bw.Write(prefix)
 	for _, t := range g.inits {
 		var tag []byte
 		tag = protowire.AppendTag(tag, 5, protowire.BytesType) // GraphProto.initializer
 		tag = protowire.AppendVarint(tag, uint64(len(t.head)+len(t.raw)))
-		bw.Write(tag)
-		bw.Write(t.head)
-		bw.Write(t.raw)
+		_, _ = bw.Write(tag)
+		_, _ = bw.Write(t.head)
+		_, _ = bw.Write(t.raw)
 	}
-	bw.Write(suffix)
+	_, _ = bw.Write(suffix)
 	return bw.Flush()
 }
 

@@ -48,7 +48,7 @@ type Installed struct {
 
 // ONNXPath is the path of the model's ONNX graph, "" when it has none.
 func (i Installed) ONNXPath() string {
-	for _, f := range i.Manifest.Files {
+	for _, f := range i.Files {
 		if strings.HasSuffix(f.Path, ".onnx") {
 			return filepath.Join(i.Dir, filepath.FromSlash(f.Path))
 		}
@@ -129,7 +129,9 @@ func read(dir string) (Installed, error) {
 		return Installed{}, fmt.Errorf("hub: %s: %w: %w", dir, embed.ErrBadModel, err)
 	}
 	in.Dir = dir
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+	// The size is best effort: the callback skips entries it cannot stat
+	// and never returns an error, so neither does the walk.
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			if st, err := d.Info(); err == nil {
 				in.Size += st.Size()
@@ -151,7 +153,9 @@ func fillFromConfig(m *Model, dir string) {
 		ID2Label              map[string]string `json:"id2label"`
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
-		json.Unmarshal(b, &cfg)
+		// Best effort: a malformed config.json leaves the fields it could
+		// not fill at zero, and the defaults below apply.
+		_ = json.Unmarshal(b, &cfg)
 	}
 	if m.MaxTokens == 0 && cfg.MaxPositionEmbeddings > 0 {
 		m.MaxTokens = min(cfg.MaxPositionEmbeddings, 512)
@@ -173,7 +177,8 @@ func fillFromConfig(m *Model, dir string) {
 			Mean bool `json:"pooling_mode_mean_tokens"`
 		}
 		if b, err := os.ReadFile(filepath.Join(dir, "1_Pooling", "config.json")); err == nil {
-			json.Unmarshal(b, &pool)
+			// Best effort, as for config.json: mean pooling is the default.
+			_ = json.Unmarshal(b, &pool)
 		}
 		m.Pooling = PoolMean
 		if pool.CLS && !pool.Mean {

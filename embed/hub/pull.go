@@ -204,7 +204,9 @@ func install(stage, final string) error {
 	}
 	if err := os.Rename(stage, final); err != nil {
 		if old != "" {
-			os.Rename(old, final)
+			// Best effort: put the previous copy back; the install error
+			// is the one to report.
+			_ = os.Rename(old, final)
 		}
 		return fmt.Errorf("hub: install %s: %w", final, err)
 	}
@@ -313,7 +315,9 @@ func (p *Puller) head1(ctx context.Context, u string) (*remoteFile, error) {
 			rf.gitSHA1 = tag
 		}
 		if s := h.Get("X-Linked-Size"); s != "" {
-			fmt.Sscan(s, &rf.size)
+			if _, err := fmt.Sscan(s, &rf.size); err != nil {
+				rf.size = -1 // unparsable: size unknown
+			}
 		} else if resp.StatusCode == http.StatusOK && resp.ContentLength >= 0 {
 			rf.size = resp.ContentLength
 		}
@@ -357,7 +361,7 @@ func isHex(s string, n int) bool {
 		return false
 	}
 	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

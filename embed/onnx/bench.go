@@ -213,6 +213,6 @@ func (b *bareRun) run() error {
 
 func (b *bareRun) close() {
 	for _, v := range b.inputs {
-		v.Destroy()
+		_ = v.Destroy() // releasing the native value cannot fail usefully
 	}
 }

@@ -86,16 +86,16 @@ func sessionOptions(cfg Config) (*ort.SessionOptions, error) {
 		threads = runtime.NumCPU()
 	}
 	if err := opts.SetIntraOpNumThreads(threads); err != nil {
-		opts.Destroy()
+		_ = opts.Destroy() // cleanup on the error path; the error below is the one to report
 		return nil, fmt.Errorf("%w: intra-op threads: %w", ErrRuntime, err)
 	}
 	if err := opts.SetInterOpNumThreads(1); err != nil {
-		opts.Destroy()
+		_ = opts.Destroy() // cleanup on the error path; the error below is the one to report
 		return nil, fmt.Errorf("%w: inter-op threads: %w", ErrRuntime, err)
 	}
 	if cfg.Device == DeviceCUDA {
 		if err := appendCUDA(opts, cfg); err != nil {
-			opts.Destroy()
+			_ = opts.Destroy() // cleanup on the error path; the error below is the one to report
 			return nil, err
 		}
 	}
@@ -119,7 +119,7 @@ func appendCUDA(opts *ort.SessionOptions, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCUDA, err)
 	}
-	defer cuda.Destroy()
+	defer func() { _ = cuda.Destroy() }() // releasing the options cannot fail usefully
 	if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(cfg.CUDADevice)}); err != nil {
 		return fmt.Errorf("%w: device %d: %w", ErrCUDA, cfg.CUDADevice, err)
 	}

@@ -44,7 +44,7 @@ func openSession(path string, cfg Config, wantOutputs []string, rank int) (*sess
 	if err != nil {
 		return nil, err
 	}
-	defer opts.Destroy()
+	defer func() { _ = opts.Destroy() }() // releasing the options cannot fail usefully
 	ins, outs, err := ort.GetInputOutputInfoWithOptions(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: ONNX Runtime cannot load it: %w", embed.ErrBadModel, path, err)
@@ -119,7 +119,7 @@ func (s *session) run(ids, mask, types []int64, batch, seq int, use func(out []f
 	values := make([]ort.Value, 0, len(s.inputs))
 	defer func() {
 		for _, v := range values {
-			v.Destroy()
+			_ = v.Destroy() // releasing the native value cannot fail usefully
 		}
 	}()
 	for _, name := range s.inputs {
@@ -143,7 +143,8 @@ func (s *session) run(ids, mask, types []int64, batch, seq int, use func(out []f
 	if err != nil {
 		return fmt.Errorf("onnx: run: %w", err)
 	}
-	defer outputs[0].Destroy()
+	out := outputs[0]
+	defer func() { _ = out.Destroy() }() // releasing the native value cannot fail usefully
 	t, ok := outputs[0].(*ort.Tensor[float32])
 	if !ok {
 		return badModel("output %s is not a float32 tensor", s.output)

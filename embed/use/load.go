@@ -150,7 +150,7 @@ func Load(dir string, opts Options) (*Model, error) {
 	}
 	vocab, err := os.ReadFile(filepath.Join(files, "vocab.json"))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", embed.ErrBadModel, err)
+		return nil, fmt.Errorf("%w: %v", embed.ErrBadModel, err) //nolint:errorlint // cause kept as text: a missing file must not read as fs.ErrNotExist to callers
 	}
 	tok, err := ParseVocabulary(vocab)
 	if err != nil {

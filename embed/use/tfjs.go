@@ -70,11 +70,11 @@ const maxWeightElems = 1 << 28
 func readGraphModel(dir string) (*graphModel, map[string]tensor, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "model.json"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", embed.ErrBadModel, err)
+		return nil, nil, fmt.Errorf("%w: %v", embed.ErrBadModel, err) //nolint:errorlint // cause kept as text: a missing file must not read as fs.ErrNotExist to callers
 	}
 	var g graphModel
 	if err := json.Unmarshal(raw, &g); err != nil {
-		return nil, nil, fmt.Errorf("%w: model.json: %v", embed.ErrBadModel, err)
+		return nil, nil, fmt.Errorf("%w: model.json: %w", embed.ErrBadModel, err)
 	}
 	if len(g.WeightsManifest) == 0 {
 		return nil, nil, fmt.Errorf("%w: model.json has no weightsManifest", embed.ErrBadModel)
@@ -83,13 +83,13 @@ func readGraphModel(dir string) (*graphModel, map[string]tensor, error) {
 	for gi, grp := range g.WeightsManifest {
 		buf, err := readShards(dir, grp.Paths)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: weight group %d: %v", embed.ErrBadModel, gi, err)
+			return nil, nil, fmt.Errorf("%w: weight group %d: %v", embed.ErrBadModel, gi, err) //nolint:errorlint // cause kept as text: a missing file must not read as fs.ErrNotExist to callers
 		}
 		off := 0
 		for _, w := range grp.Weights {
 			t, n, err := decodeWeight(w, buf[off:])
 			if err != nil {
-				return nil, nil, fmt.Errorf("%w: weight %q: %v", embed.ErrBadModel, w.Name, err)
+				return nil, nil, fmt.Errorf("%w: weight %q: %w", embed.ErrBadModel, w.Name, err)
 			}
 			off += n
 			weights[w.Name] = t

@@ -93,7 +93,7 @@ func (v *vocabEntry) UnmarshalJSON(b []byte) error {
 func ParseVocabulary(data []byte) (*Tokenizer, error) {
 	var entries []vocabEntry
 	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, fmt.Errorf("%w: vocab.json: %v", embed.ErrBadModel, err)
+		return nil, fmt.Errorf("%w: vocab.json: %w", embed.ErrBadModel, err)
 	}
 	if len(entries) <= reservedPieces {
 		return nil, fmt.Errorf("%w: vocab.json has %d entries", embed.ErrBadModel, len(entries))
@@ -271,7 +271,7 @@ func (t *Tokenizer) backtrack(words []int32, end int) []int {
 	out := make([]int, 0, len(rev))
 	prevUnknown := false
 	for _, id := range rev {
-		if !(prevUnknown && id == unknownID) {
+		if !prevUnknown || id != unknownID {
 			out = append(out, id)
 		}
 		prevUnknown = id == unknownID

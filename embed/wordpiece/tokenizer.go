@@ -267,17 +267,14 @@ func truncatePair(a, b []int32, budget int, left bool) ([]int32, []int32, bool) 
 	if b == nil {
 		return cut(a, budget, left), nil, true
 	}
-	short, long := la, lb
+	// short and long are the token budgets of the shorter and the longer
+	// input (a and b swapped when a is the longer).
+	short := min(la, lb)
 	swapped := la > lb
-	if swapped {
-		short, long = lb, la
-	}
-	if 2*short <= budget {
-		long = budget - short
-	} else {
+	if 2*short > budget {
 		short = budget / 2
-		long = budget - short
 	}
+	long := budget - short
 	if swapped {
 		short, long = long, short
 	}
