@@ -48,7 +48,7 @@ func (e *Engine) Search(ctx context.Context, name string, q data.Query) ([]data.
 		}
 		bm = make([]ranked, len(hits))
 		for i, h := range hits {
-			bm[i] = ranked{ID: h.ID, Score: h.Score}
+			bm[i] = ranked(h)
 		}
 	}
 	if q.Mode == data.ModeVector || q.Mode == data.ModeHybrid {

@@ -91,10 +91,10 @@ func RestoreSnapshot(snapDir, dataDir string) (SnapshotManifest, error) {
 	var man SnapshotManifest
 	b, err := os.ReadFile(filepath.Join(snapDir, "manifest.json"))
 	if err != nil {
-		return man, fmt.Errorf("%w: %s is not a ragd snapshot: %v", data.ErrInvalid, snapDir, err)
+		return man, fmt.Errorf("%w: %s is not a ragd snapshot: %v", data.ErrInvalid, snapDir, err) //nolint:errorlint // cause kept as text: a missing file must not read as fs.ErrNotExist to callers
 	}
 	if err := json.Unmarshal(b, &man); err != nil {
-		return man, fmt.Errorf("%w: snapshot manifest: %v", data.ErrInvalid, err)
+		return man, fmt.Errorf("%w: snapshot manifest: %w", data.ErrInvalid, err)
 	}
 	// Check the copy opens before touching the live data.
 	st, err := OpenStore(filepath.Join(snapDir, "ragd.db"))

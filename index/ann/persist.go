@@ -123,10 +123,10 @@ func (ix *Index) write(f io.Writer) error {
 		}
 	}
 	var blocks [][]byte
-	add := func(b []byte) error { blocks = append(blocks, b); return nil }
-	s.vecs.chunks(s.n, func(b []float32) error { return add(asBytes(b)) })
+	add := func(b []byte) { blocks = append(blocks, b) }
+	s.vecs.chunks(s.n, func(b []float32) { add(asBytes(b)) })
 	if s.quant {
-		s.codes.chunks(s.n, func(b []int8) error { return add(asBytes(b)) })
+		s.codes.chunks(s.n, func(b []int8) { add(asBytes(b)) })
 		add(asBytes(s.scales))
 		if s.metric == data.L2 {
 			add(asBytes(s.sqn))
@@ -135,7 +135,7 @@ func (ix *Index) write(f io.Writer) error {
 	add(s.levels)
 	add(s.flags)
 	if s.graph {
-		s.links0.chunks(s.n, func(b []uint32) error { return add(asBytes(b)) })
+		s.links0.chunks(s.n, func(b []uint32) { add(asBytes(b)) })
 		add(asBytes(s.upOff))
 		add(asBytes(s.upper))
 	}
@@ -264,12 +264,12 @@ func Load(path string) (*Index, error) {
 	s.ep, s.topLevel = uint32(h[10]), int(int64(h[11]))
 	nn := int(n)
 	var bufs [][]byte
-	add := func(b []byte) error { bufs = append(bufs, b); return nil }
+	add := func(b []byte) { bufs = append(bufs, b) }
 	s.vecs.ensure(nn)
-	s.vecs.chunks(nn, func(b []float32) error { return add(asBytes(b)) })
+	s.vecs.chunks(nn, func(b []float32) { add(asBytes(b)) })
 	if s.quant {
 		s.codes.ensure(nn)
-		s.codes.chunks(nn, func(b []int8) error { return add(asBytes(b)) })
+		s.codes.chunks(nn, func(b []int8) { add(asBytes(b)) })
 		s.scales = make([]float32, nn)
 		add(asBytes(s.scales))
 		if metric == data.L2 {
@@ -282,7 +282,7 @@ func Load(path string) (*Index, error) {
 	add(s.flags)
 	if s.graph {
 		s.links0.ensure(nn)
-		s.links0.chunks(nn, func(b []uint32) error { return add(asBytes(b)) })
+		s.links0.chunks(nn, func(b []uint32) { add(asBytes(b)) })
 		s.upOff, s.upper = make([]uint32, nn), make([]uint32, upperLen)
 		add(asBytes(s.upOff))
 		add(asBytes(s.upper))

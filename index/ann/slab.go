@@ -50,15 +50,12 @@ func (s *slab[T]) ensure(n int) {
 }
 
 // chunks calls f with the contiguous blocks holding nodes [0, n).
-func (s *slab[T]) chunks(n int, f func(b []T) error) error {
+func (s *slab[T]) chunks(n int, f func(b []T)) {
 	for i := 0; n > 0; i++ {
 		k := min(n, pageNodes)
-		if err := f(s.pages[i][:k*s.stride]); err != nil {
-			return err
-		}
+		f(s.pages[i][:k*s.stride])
 		n -= k
 	}
-	return nil
 }
 
 // bytes is the memory held by the pages.

@@ -106,7 +106,7 @@ func ReadFvecs(r io.Reader, limit int) ([][]float32, error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return nil, fmt.Errorf("%w: vector %d header: %v", ErrFormat, len(out), err)
+			return nil, fmt.Errorf("%w: vector %d header: %v", ErrFormat, len(out), err) //nolint:errorlint // cause kept as text: an io.EOF inside must not read as a clean end of input
 		}
 		d := int(int32(binary.LittleEndian.Uint32(head)))
 		if d <= 0 || d > 1<<16 || (dims > 0 && d != dims) {
@@ -115,7 +115,7 @@ func ReadFvecs(r io.Reader, limit int) ([][]float32, error) {
 		dims = d
 		raw := make([]byte, 4*d)
 		if _, err := io.ReadFull(br, raw); err != nil {
-			return nil, fmt.Errorf("%w: vector %d: %v", ErrFormat, len(out), err)
+			return nil, fmt.Errorf("%w: vector %d: %v", ErrFormat, len(out), err) //nolint:errorlint // cause kept as text: an io.EOF inside must not read as a clean end of input
 		}
 		v := make([]float32, d)
 		for i := range v {
