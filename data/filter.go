@@ -65,7 +65,7 @@ func ParseFilterJSON(b []byte) (Filter, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&raw); err != nil {
-		return Filter{}, fmt.Errorf("%w: filter must be a JSON object: %v", ErrInvalid, err)
+		return Filter{}, fmt.Errorf("%w: filter must be a JSON object: %w", ErrInvalid, err)
 	}
 	var f Filter
 	for field, v := range raw {
@@ -180,7 +180,7 @@ func parseFieldConds(field string, raw json.RawMessage) ([]Cond, error) {
 	if len(t) > 0 && t[0] == '{' {
 		var ops map[string]json.RawMessage
 		if err := json.Unmarshal(t, &ops); err != nil {
-			return nil, fmt.Errorf("%w: filter %q: %v", ErrInvalid, field, err)
+			return nil, fmt.Errorf("%w: filter %q: %w", ErrInvalid, field, err)
 		}
 		if len(ops) == 0 {
 			return nil, fmt.Errorf("%w: filter %q has no operator", ErrInvalid, field)
@@ -189,7 +189,7 @@ func parseFieldConds(field string, raw json.RawMessage) ([]Cond, error) {
 		for op, v := range ops {
 			val, err := decodeValue(v)
 			if err != nil {
-				return nil, fmt.Errorf("%w: filter %q %s: %v", ErrInvalid, field, op, err)
+				return nil, fmt.Errorf("%w: filter %q %s: %w", ErrInvalid, field, op, err)
 			}
 			c := Cond{Field: field, Op: Op(op), Value: val}
 			if err := (Filter{Conds: []Cond{c}}).Validate(); err != nil {
@@ -201,7 +201,7 @@ func parseFieldConds(field string, raw json.RawMessage) ([]Cond, error) {
 	}
 	val, err := decodeValue(t)
 	if err != nil {
-		return nil, fmt.Errorf("%w: filter %q: %v", ErrInvalid, field, err)
+		return nil, fmt.Errorf("%w: filter %q: %w", ErrInvalid, field, err)
 	}
 	c := Cond{Field: field, Op: OpEq, Value: val}
 	if err := (Filter{Conds: []Cond{c}}).Validate(); err != nil {

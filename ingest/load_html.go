@@ -162,7 +162,7 @@ func textContent(n *html.Node, visible bool) string {
 			sb.WriteByte(' ')
 			return false
 		case html.ElementNode:
-			return !visible || !(skipped[c.DataAtom] || hiddenNode(c))
+			return !visible || (!skipped[c.DataAtom] && !hiddenNode(c))
 		}
 		return c == n
 	}, nil)

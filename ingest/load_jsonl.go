@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -41,10 +42,10 @@ func loadJSONL(ctx context.Context, r io.Reader, source string, opts LoadOptions
 		var tooLong bool
 		var err error
 		line, tooLong, err = readLine(br, line[:0], opts.MaxLineBytes)
-		if err != nil && err != io.EOF {
+		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("ingest %s:%d: %w", source, n, err)
 		}
-		eof := err == io.EOF
+		eof := errors.Is(err, io.EOF)
 		if tooLong {
 			partial.add(&LineError{Source: source, Line: n,
 				Err: fmt.Errorf("line longer than %d bytes: %w", opts.MaxLineBytes, data.ErrTooLarge)})
@@ -86,7 +87,7 @@ func readLine(br *bufio.Reader, buf []byte, max int) (line []byte, tooLong bool,
 				buf = append(buf, frag...)
 			}
 		}
-		if err == bufio.ErrBufferFull {
+		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
 		if err == nil {
@@ -107,7 +108,7 @@ func parseJSONLine(line []byte, source string, n int) (Parsed, error) {
 	dec.UseNumber()
 	var rec map[string]any
 	if err := dec.Decode(&rec); err != nil {
-		return Parsed{}, fmt.Errorf("%w: not a JSON object: %v", data.ErrInvalid, err)
+		return Parsed{}, fmt.Errorf("%w: not a JSON object: %w", data.ErrInvalid, err)
 	}
 	if rec == nil {
 		return Parsed{}, fmt.Errorf("%w: not a JSON object", data.ErrInvalid)

@@ -545,6 +545,14 @@ func isASCIIPunct(b byte) bool {
 	return strings.IndexByte("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", b) >= 0
 }
 
+func isASCIILetter(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
+
+func isASCIIAlnum(r rune) bool {
+	return isASCIILetter(r) || r >= '0' && r <= '9'
+}
+
 func isAutolink(s string) bool {
 	if strings.ContainsAny(s, " <>\t") || s == "" {
 		return false
@@ -552,7 +560,7 @@ func isAutolink(s string) bool {
 	k := strings.Index(s, ":")
 	if k > 1 && k < 33 {
 		for _, r := range s[:k] {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '.' || r == '-') {
+			if !isASCIIAlnum(r) && r != '+' && r != '.' && r != '-' {
 				return false
 			}
 		}
@@ -564,12 +572,12 @@ func isAutolink(s string) bool {
 
 func isTag(s string) bool {
 	s = strings.TrimPrefix(s, "/")
-	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+	if s == "" || !isASCIILetter(rune(s[0])) {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+		if !isASCIIAlnum(rune(c)) && c != '-' {
 			return c == ' ' || c == '/' || c == '\t'
 		}
 	}

@@ -65,9 +65,9 @@ func extractPDF(ctx context.Context, b []byte) (p Parsed, err error) {
 	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		if strings.Contains(err.Error(), "encrypt") || strings.Contains(err.Error(), "password") {
-			return Parsed{}, fmt.Errorf("%w: encrypted PDF: %v", data.ErrUnsupported, err)
+			return Parsed{}, fmt.Errorf("%w: encrypted PDF: %v", data.ErrUnsupported, err) //nolint:errorlint // cause kept as text: an io.EOF inside must not read as a clean end of input
 		}
-		return Parsed{}, fmt.Errorf("%w: malformed PDF: %v", data.ErrInvalid, err)
+		return Parsed{}, fmt.Errorf("%w: malformed PDF: %v", data.ErrInvalid, err) //nolint:errorlint // cause kept as text: an io.EOF inside must not read as a clean end of input
 	}
 	var warns []string
 	var title string

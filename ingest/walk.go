@@ -188,7 +188,7 @@ func checkGlob(g string) error {
 	}
 	for _, part := range strings.Split(strings.Trim(g, "/"), "/") {
 		if _, err := path.Match(strings.ReplaceAll(part, "**", "*"), ""); err != nil {
-			return fmt.Errorf("ingest: glob %q: %v: %w", g, err, data.ErrInvalid)
+			return fmt.Errorf("ingest: glob %q: %w: %w", g, err, data.ErrInvalid)
 		}
 	}
 	return nil
