@@ -42,7 +42,7 @@ func readBody(c echo.Context) ([]byte, error) {
 		case errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 			return nil, fmt.Errorf("%w: request body over the size limit", data.ErrTooLarge)
 		}
-		return nil, fmt.Errorf("%w: reading body: %v", data.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: reading body: %v", data.ErrInvalid, err) //nolint:errorlint // cause kept as text: an echo.HTTPError inside would override this 400 in StatusFor
 	}
 	return body, nil
 }
@@ -54,7 +54,7 @@ func decodeBytes(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: invalid JSON: %v", data.ErrInvalid, err)
+		return fmt.Errorf("%w: invalid JSON: %w", data.ErrInvalid, err)
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: trailing data after the JSON body", data.ErrInvalid)

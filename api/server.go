@@ -158,7 +158,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		s.log.Warn("shutdown grace period over; closing remaining connections")
 		err = srv.Close()
 	}
-	<-errc
+	<-errc //nolint:errcheck // only waits for Serve to return: it returns http.ErrServerClosed once shut down
 	return err
 }
 

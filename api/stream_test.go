@@ -404,7 +404,8 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Fatalf("in-flight request: %+v", r)
 	}
 	// New connections are refused.
-	if _, err := http.Get(url + "/healthz"); err == nil {
+	if resp, err := http.Get(url + "/healthz"); err == nil {
+		resp.Body.Close()
 		t.Fatal("server still accepts connections after shutdown")
 	}
 }
@@ -425,6 +426,7 @@ func TestServeGraceExpires(t *testing.T) {
 	resp := postStream(t, context.Background(), http.DefaultClient, "http://"+ln.Addr().String()+"/v1/chat/completions",
 		map[string]any{"messages": []map[string]string{{"role": "user", "content": "hi"}}, "stream": true})
 	defer resp.Body.Close()
+	body := resp.Body
 	<-started
 	start := time.Now()
 	cancel()
@@ -438,7 +440,7 @@ func TestServeGraceExpires(t *testing.T) {
 	}
 	// The stream was cut: reading ends (with an error or EOF) promptly.
 	done := make(chan struct{})
-	go func() { _, _ = io.Copy(io.Discard, resp.Body); close(done) }()
+	go func() { _, _ = io.Copy(io.Discard, body); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):

@@ -287,7 +287,7 @@ func decode(b []byte) ([]record, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %v", data.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", data.ErrInvalid, err)
 	}
 	if f.Version != fileVersion {
 		return nil, fmt.Errorf("%w: version %d (want %d)", data.ErrUnsupported, f.Version, fileVersion)

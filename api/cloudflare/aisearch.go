@@ -132,7 +132,7 @@ func (m aiMessage) text() (string, error) {
 	if len(m.Content) == 0 || string(m.Content) == "null" {
 		return "", nil
 	}
-	return genMessage{Role: m.Role, Content: m.Content}.text()
+	return genMessage(m).text()
 }
 
 // lastUser returns the last user message's text.
@@ -141,7 +141,7 @@ func lastUser(ms []aiMessage) (string, error) {
 		if ms[i].Role == "user" {
 			t, err := ms[i].text()
 			if err != nil {
-				return "", fmt.Errorf("%w: messages[%d]: %v", data.ErrInvalid, i, err)
+				return "", fmt.Errorf("%w: messages[%d]: %w", data.ErrInvalid, i, err)
 			}
 			if strings.TrimSpace(t) != "" {
 				return t, nil
@@ -281,7 +281,7 @@ func (h *handler) aiChat(c echo.Context) error {
 		case "system", "developer":
 			t, err := m.text()
 			if err != nil {
-				return h.fail(c, fmt.Errorf("%w: messages[%d]: %v", data.ErrInvalid, i, err))
+				return h.fail(c, fmt.Errorf("%w: messages[%d]: %w", data.ErrInvalid, i, err))
 			}
 			if strings.TrimSpace(t) != "" {
 				system = append(system, t)

@@ -123,7 +123,7 @@ func TestAISearchChat(t *testing.T) {
 	}
 
 	// Streamed: OpenAI chunks, then [DONE].
-	_, lines := sse(t, e, p, `{"messages":[{"role":"user","content":"bread"}],"stream":true}`)
+	_, _, lines := sse(t, e, p, `{"messages":[{"role":"user","content":"bread"}],"stream":true}`)
 	if len(lines) < 3 || lines[len(lines)-1] != "[DONE]" || !strings.Contains(lines[0], `"chat.completion.chunk"`) || !strings.Contains(lines[0], `"content":"Hel"`) {
 		t.Fatalf("stream %q", lines)
 	}

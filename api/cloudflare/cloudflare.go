@@ -210,7 +210,7 @@ func (h *handler) readBody(c echo.Context) ([]byte, error) {
 		case errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 			return nil, fmt.Errorf("%w: request body over the server's size limit", data.ErrTooLarge)
 		}
-		return nil, fmt.Errorf("%w: reading body: %v", data.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: reading body: %v", data.ErrInvalid, err) //nolint:errorlint // cause kept as text: an echo.HTTPError inside would override this 400 in StatusFor
 	}
 	return body, nil
 }
@@ -232,7 +232,7 @@ func strictJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: invalid JSON body: %v", data.ErrInvalid, err)
+		return fmt.Errorf("%w: invalid JSON body: %w", data.ErrInvalid, err)
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: trailing data after the JSON body", data.ErrInvalid)

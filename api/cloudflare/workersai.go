@@ -37,7 +37,7 @@ func (h *handler) run(c echo.Context) error {
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return h.fail(c, fmt.Errorf("%w: the body must be a JSON object: %v", data.ErrInvalid, err))
+		return h.fail(c, fmt.Errorf("%w: the body must be a JSON object: %w", data.ErrInvalid, err))
 	}
 	if ragdModel, ok := h.embeddingModel(model); ok {
 		return h.runEmbeddings(c, model, ragdModel, body)

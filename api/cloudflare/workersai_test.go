@@ -139,7 +139,7 @@ func TestRunGeneration(t *testing.T) {
 }
 
 // sse reads a streamed response's data lines.
-func sse(t *testing.T, e *env, path, body string) (*http.Response, []string) {
+func sse(t *testing.T, e *env, path, body string) (int, http.Header, []string) {
 	t.Helper()
 	resp, err := http.Post(e.srv.URL+path, "application/json", strings.NewReader(body))
 	if err != nil {
@@ -165,15 +165,15 @@ func sse(t *testing.T, e *env, path, body string) (*http.Response, []string) {
 		}
 		lines = append(lines, data)
 	}
-	return resp, lines
+	return resp.StatusCode, resp.Header, lines
 }
 
 func TestRunGenerationStream(t *testing.T) {
 	e := newEnv(t)
 	p := base + "/ai/run/@cf/meta/llama-3.1-8b-instruct"
-	resp, lines := sse(t, e, p, `{"messages":[{"role":"user","content":"hi"}],"stream":true}`)
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	status, header, lines := sse(t, e, p, `{"messages":[{"role":"user","content":"hi"}],"stream":true}`)
+	if status != 200 || header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("status %d, content type %q", status, header.Get("Content-Type"))
 	}
 	want := []string{`{"response":"Hel"}`, `{"response":"lo"}`, `{"response":" world"}`,
 		`{"response":"","usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}`, `[DONE]`}
@@ -183,7 +183,7 @@ func TestRunGenerationStream(t *testing.T) {
 
 	// A failure mid-stream is an error event and no [DONE].
 	e.gen.failAfter = 2
-	_, lines = sse(t, e, p, `{"prompt":"hi","stream":true}`)
+	_, _, lines = sse(t, e, p, `{"prompt":"hi","stream":true}`)
 	if len(lines) != 3 || !strings.Contains(lines[2], `"error"`) || !strings.Contains(lines[2], "backend exploded") || !strings.Contains(lines[2], "50201") {
 		t.Fatalf("failed stream %q", lines)
 	}
