@@ -76,7 +76,7 @@ func openMaybeGzip(path string) (io.ReadCloser, error) {
 	z, err := gzip.NewReader(f)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%w: %s: %v", ErrFormat, path, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrFormat, path, err) //nolint:errorlint // cause kept as text: an io.EOF inside must not read as a clean end of input
 	}
 	return struct {
 		io.Reader
@@ -102,7 +102,7 @@ func readJSONL(path string, fn func(rec jsonRecord, line int) error) error {
 		}
 		var rec jsonRecord
 		if err := json.Unmarshal(b, &rec); err != nil {
-			return fmt.Errorf("%w: %s line %d: %v", ErrFormat, path, line, err)
+			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, path, line, err)
 		}
 		if rec.id() == "" {
 			return fmt.Errorf("%w: %s line %d: record has no _id/id/docno", ErrFormat, path, line)

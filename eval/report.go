@@ -36,7 +36,7 @@ func ReadReport(rd io.Reader) (*Report, error) {
 	var r Report
 	dec := json.NewDecoder(rd)
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%w: report: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: report: %v", ErrFormat, err) //nolint:errorlint // cause kept as text: an io.EOF inside must not read as a clean end of input
 	}
 	if len(r.Runs) == 0 {
 		return nil, fmt.Errorf("%w: report has no runs", ErrFormat)

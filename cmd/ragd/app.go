@@ -72,10 +72,10 @@ func (a *app) ensureIndex(ctx context.Context, name, model string, create bool) 
 // generator builds the configured answer generator.
 func (a *app) generator(ctx context.Context) (generate.Generator, error) {
 	g := a.cfg.Generator
-	switch {
-	case g == "" || g == "extractive":
+	switch g {
+	case "", "extractive":
 		return extractive.New(extractive.Config{Logger: a.log}), nil
-	case g == "openai":
+	case "openai":
 		if a.cfg.OpenAIURL == "" {
 			return nil, fmt.Errorf("%w: --generator openai needs --openai-url", data.ErrInvalid)
 		}
@@ -120,7 +120,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
+			if errors.Is(err, flag.ErrHelp) {
 				return nil, errHelp
 			}
 			return nil, &exitError{code: 2, err: fmt.Errorf("%w", err)}

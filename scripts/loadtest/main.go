@@ -152,7 +152,7 @@ func (c *config) check() error {
 func checkLoopback(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("-url: %v", err)
+		return fmt.Errorf("-url: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("-url %q: scheme must be http or https", raw)

@@ -31,7 +31,7 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.paths[r.URL.Path]++
-	ok := true
+	var ok bool
 	switch r.URL.Path {
 	case "/v1/embeddings":
 		_, ok = body["input"].(string)
