@@ -98,7 +98,17 @@ func (k *keywordIndex) queryTerms(text string) []queryTerm {
 // search returns the top k chunks for text by BM25, restricted to chunks
 // that match f (an exact pre-filter: collection statistics are those of
 // the whole index). Equal scores are ordered by chunk id.
-func (k *keywordIndex) search(ctx context.Context, text string, topK int, f data.Filter) ([]kwHit, error) {
+func (k *keywordIndex) search(ctx context.Context, text string, topK int, f data.Filter) (hits []kwHit, err error) {
+	if k.idx == nil {
+		return nil, errKeywordDown
+	}
+	// bleve can panic on a snapshot left behind by a failed persist (for
+	// example on a full disk); a search must fail, not take the server down.
+	defer func() {
+		if r := recover(); r != nil {
+			hits, err = nil, fmt.Errorf("keyword search failed: %v: %w", r, data.ErrUnavailable)
+		}
+	}()
 	if topK <= 0 || strings.TrimSpace(text) == "" {
 		return nil, nil
 	}

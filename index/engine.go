@@ -529,11 +529,28 @@ func containsDoc(ids []string, id string) bool {
 // applyDerived brings bleve and the vector index up to seq. A failure here
 // leaves the store correct; the next Open replays the log.
 func (e *Engine) applyDerived(ctx context.Context, n *named, puts []chunkView, dels []string, seq uint64) error {
+	if n.kw.idx == nil {
+		// A previous write failed; bring the keyword index back first (the
+		// change log holds this write too).
+		if err := e.recoverKeyword(ctx, n); err != nil {
+			return fmt.Errorf("keyword index: %w", err)
+		}
+		puts, dels = nil, nil
+	}
 	n.mu.RLock()
-	defer n.mu.RUnlock()
-	if err := n.kw.apply(puts, dels, seq); err != nil {
+	err := n.kw.apply(puts, dels, seq)
+	n.mu.RUnlock()
+	if err != nil {
+		// bleve may keep a half-persisted segment in its snapshot after a
+		// failed batch (seen with a full disk), so reopen it from disk and
+		// replay the change log; the store already holds the write.
+		if rerr := e.recoverKeyword(ctx, n); rerr != nil {
+			e.log.Error("keyword index unavailable until a later write or restart recovers it", "index", n.name, "err", rerr)
+		}
 		return fmt.Errorf("keyword index: %w", err)
 	}
+	n.mu.RLock()
+	defer n.mu.RUnlock()
 	if n.vec != nil {
 		if err := n.vec.apply(ctx, puts, dels); err != nil {
 			return fmt.Errorf("vector index: %w", err)
@@ -546,6 +563,27 @@ func (e *Engine) applyDerived(ctx context.Context, n *named, puts []chunkView, d
 				e.truncate(n)
 			}
 		}
+	}
+	return nil
+}
+
+// recoverKeyword closes and reopens an index's bleve index and replays the
+// change log into it. On failure the index is left closed: searches get
+// ErrUnavailable and the next write or restart tries again.
+func (e *Engine) recoverKeyword(ctx context.Context, n *named) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.kw.close()
+	n.kw = &keywordIndex{}
+	kw, _, err := openKeyword(filepath.Join(n.dir, "bleve"))
+	if err != nil {
+		return err
+	}
+	n.kw = kw
+	if err := e.catchUpKeyword(ctx, n); err != nil {
+		kw.close()
+		n.kw = &keywordIndex{}
+		return err
 	}
 	return nil
 }

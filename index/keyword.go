@@ -144,9 +144,17 @@ func newKeywordIndex(idx bleve.Index) (*keywordIndex, error) {
 	return k, nil
 }
 
-func (k *keywordIndex) close() error { return k.idx.Close() }
+func (k *keywordIndex) close() error {
+	if k.idx == nil {
+		return nil
+	}
+	return k.idx.Close()
+}
 
 func (k *keywordIndex) appliedSeq() uint64 {
+	if k.idx == nil {
+		return 0
+	}
 	v, err := k.idx.GetInternal([]byte(internalSeqKey))
 	if err != nil || len(v) != 8 {
 		return 0
@@ -154,7 +162,14 @@ func (k *keywordIndex) appliedSeq() uint64 {
 	return getU64(v)
 }
 
-func (k *keywordIndex) count() (uint64, error) { return k.idx.DocCount() }
+func (k *keywordIndex) count() (uint64, error) {
+	if k.idx == nil {
+		return 0, errKeywordDown
+	}
+	return k.idx.DocCount()
+}
+
+var errKeywordDown = fmt.Errorf("keyword index is being recovered after a failed write: %w", data.ErrUnavailable)
 
 // apply indexes puts and deletes in one bleve batch that also records seq
 // and the body and title token totals, so the applied sequence, the
@@ -364,6 +379,9 @@ func rangeQuery(field string, op data.Op, v any) (query.Query, error) {
 
 // allIDs lists every chunk id in the keyword index.
 func (k *keywordIndex) allIDs(ctx context.Context) (map[string]bool, error) {
+	if k.idx == nil {
+		return nil, errKeywordDown
+	}
 	n, err := k.idx.DocCount()
 	if err != nil {
 		return nil, err
