@@ -529,17 +529,16 @@ func containsDoc(ids []string, id string) bool {
 // applyDerived brings bleve and the vector index up to seq. A failure here
 // leaves the store correct; the next Open replays the log.
 func (e *Engine) applyDerived(ctx context.Context, n *named, puts []chunkView, dels []string, seq uint64) error {
-	if n.kw.idx == nil {
-		// A previous write failed; bring the keyword index back first (the
-		// change log holds this write too).
-		if err := e.recoverKeyword(ctx, n); err != nil {
-			return fmt.Errorf("keyword index: %w", err)
-		}
-		puts, dels = nil, nil
+	var err error
+	if n.kw.idx == nil || n.kw.behind {
+		// A previous write failed; catch the keyword index up from the
+		// change log, which holds this write too.
+		err = e.recoverKeyword(ctx, n)
+	} else {
+		n.mu.RLock()
+		err = n.kw.apply(puts, dels, seq)
+		n.mu.RUnlock()
 	}
-	n.mu.RLock()
-	err := n.kw.apply(puts, dels, seq)
-	n.mu.RUnlock()
 	if err != nil {
 		// bleve may keep a half-persisted segment in its snapshot after a
 		// failed batch (seen with a full disk), so reopen it from disk and
@@ -568,8 +567,10 @@ func (e *Engine) applyDerived(ctx context.Context, n *named, puts []chunkView, d
 }
 
 // recoverKeyword closes and reopens an index's bleve index and replays the
-// change log into it. On failure the index is left closed: searches get
-// ErrUnavailable and the next write or restart tries again.
+// change log into it. If the reopen fails the index is left closed
+// (searches get ErrUnavailable); if only the replay fails, searches go on
+// over the durable, older state. Either way the next write or a restart
+// tries again.
 func (e *Engine) recoverKeyword(ctx context.Context, n *named) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -581,8 +582,16 @@ func (e *Engine) recoverKeyword(ctx context.Context, n *named) error {
 	}
 	n.kw = kw
 	if err := e.catchUpKeyword(ctx, n); err != nil {
+		// The failed catch-up may have left a broken segment in bleve's
+		// in-memory snapshot: reopen once more, without replaying, and keep
+		// serving searches from what is durable. The next write retries the
+		// catch-up before applying anything new.
 		kw.close()
 		n.kw = &keywordIndex{}
+		if again, _, oerr := openKeyword(filepath.Join(n.dir, "bleve")); oerr == nil {
+			again.behind = true
+			n.kw = again
+		}
 		return err
 	}
 	return nil

@@ -26,6 +26,11 @@ import (
 // (the document title alone, for BM25F), and "meta.<field>"
 // keyword/numeric/boolean fields for filters.
 type keywordIndex struct {
+	// behind is set when a write failed and the change-log catch-up has not
+	// succeeded yet: the index serves searches but must not take new writes
+	// directly (they would skip the missed ones).
+	behind bool
+
 	idx      bleve.Index
 	analyzer analysis.Analyzer
 	bm25     BM25Options // fixed after open
