@@ -270,7 +270,7 @@ func (o op) send(base string, before state) (ok bool, err error) {
 	if o.del != "" {
 		code, b, err := httpDo(base, "DELETE", "/v1/indexes/"+o.index+"/documents/"+o.del, nil)
 		if err != nil {
-			return false, nil
+			return false, nil //nolint:nilerr // a transport error means the server was killed; ok=false says so
 		}
 		_, present := before[o.del]
 		if (present && code != http.StatusNoContent) || (!present && code != http.StatusNotFound) {
@@ -284,7 +284,7 @@ func (o op) send(base string, before state) (ok bool, err error) {
 	}
 	code, b, err := httpDo(base, "POST", "/v1/indexes/"+o.index+"/documents", map[string]any{"documents": docs})
 	if err != nil {
-		return false, nil
+		return false, nil //nolint:nilerr // a transport error means the server was killed; ok=false says so
 	}
 	if code != http.StatusOK {
 		return true, fmt.Errorf("POST %s documents: status %d: %s", o.index, code, b)

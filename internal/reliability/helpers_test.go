@@ -332,14 +332,6 @@ func (s state) clone() state {
 	return c
 }
 
-func (s state) chunks() int {
-	n := 0
-	for _, d := range s {
-		n += len(d.Chunks)
-	}
-	return n
-}
-
 // readState reads every document with its chunks from an index, and checks
 // that the store holds no chunk beyond what its documents list.
 func readState(ctx context.Context, e *index.Engine, name string) (state, error) {
