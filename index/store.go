@@ -136,7 +136,10 @@ func (s *Store) createIndex(cfg data.IndexConfig) error {
 				return err
 			}
 		}
-		return nil
+		// The version starts from the creation time, so an index dropped
+		// and created again under the same name never repeats a version
+		// (caches key on name + version).
+		return root.Bucket(bktMeta).Put(keyVersion, u64val(uint64(time.Now().UnixNano())))
 	})
 }
 
