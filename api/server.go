@@ -103,6 +103,7 @@ func New(cfg Config) *Server {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: cfg.Registry}))
+	e.GET("/openapi.json", s.openAPI)
 	v1 := e.Group("/v1")
 	// Routes that may stream apply RequestTimeout themselves, to their
 	// non-streaming answers only. Document writes are bounded by
