@@ -115,6 +115,15 @@ func LoadDataset(format, path string, opts LoadOptions) (*Dataset, error) {
 			return nil, err
 		}
 	}
+	if format == "smart" && opts.Docs == "" {
+		// A known SMART collection behind the generic name gets its own
+		// quirks (Cranfield numbers queries by position, for one).
+		if f, derr := DetectFormat(path); derr == nil {
+			if _, known := smartFiles[f]; known {
+				format = f
+			}
+		}
+	}
 	var ds *Dataset
 	switch format {
 	case "cranfield", "cisi", "med", "cacm", "smart":

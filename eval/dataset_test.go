@@ -264,3 +264,19 @@ func TestSplitByHash(t *testing.T) {
 		t.Errorf("dev has %d of 400 at fraction 0.2", n)
 	}
 }
+
+func TestSmartFormatDetectsKnownCollection(t *testing.T) {
+	dir := sharedDir(t, "datasets/cranfield")
+	generic, err := LoadDataset("smart", dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := LoadDataset("cranfield", dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if generic.Name != named.Name || len(generic.Queries) != len(named.Queries) || len(generic.Qrels) != len(named.Qrels) {
+		t.Fatalf("--format smart on Cranfield: %s %d queries %d judged, want %s %d %d",
+			generic.Name, len(generic.Queries), len(generic.Qrels), named.Name, len(named.Queries), len(named.Qrels))
+	}
+}
