@@ -74,6 +74,13 @@ func (s *sseWriter) raw(line string) error {
 	return nil
 }
 
+// askCacheKey is what makes two non-streamed answers the same: the
+// retrieval query and the generation options.
+type askCacheKey struct {
+	Query  data.Query             `json:"query"`
+	Answer generate.AnswerOptions `json:"answer"`
+}
+
 func (s *Server) ask(c echo.Context) error {
 	var req askRequest
 	if err := decode(c, &req); err != nil {
@@ -92,17 +99,23 @@ func (s *Server) ask(c echo.Context) error {
 	if q.TopK == 0 {
 		q.TopK = 5
 	}
+	opts := generate.AnswerOptions{SystemPrompt: req.SystemPrompt, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
+		TopP: req.TopP, TopK: req.SampleTopK, Seed: req.Seed, Stop: req.Stop}
+	var cr *cacheReq
 	if !req.Stream {
 		cancel := s.limitRequest(c)
 		defer cancel()
+		var cached []byte
+		cached, cr = s.cacheLookup(c, "ask", c.Param("name"), askCacheKey{Query: q, Answer: opts})
+		if cached != nil {
+			return c.JSON(http.StatusOK, json.RawMessage(cached))
+		}
 	}
 	ctx := c.Request().Context()
 	hits, err := s.cfg.Engine.Search(ctx, c.Param("name"), q)
 	if err != nil {
 		return err
 	}
-	opts := generate.AnswerOptions{SystemPrompt: req.SystemPrompt, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
-		TopP: req.TopP, TopK: req.SampleTopK, Seed: req.Seed, Stop: req.Stop}
 	start := time.Now()
 	if !req.Stream {
 		ans, err := generate.Answer(ctx, s.cfg.Generator, req.Query, hits, opts, nil)
@@ -114,8 +127,14 @@ func (s *Server) ask(c echo.Context) error {
 		if hits == nil {
 			hits = []data.Hit{}
 		}
-		return c.JSON(http.StatusOK, map[string]any{"answer": ans.Text, "citations": ans.Citations, "hits": hits,
-			"generator": ans.Generator, "usage": ans.Usage, "finish_reason": ans.FinishReason, "dropped": ans.Dropped})
+		resp := map[string]any{"answer": ans.Text, "citations": ans.Citations, "hits": hits,
+			"generator": ans.Generator, "usage": ans.Usage, "finish_reason": ans.FinishReason, "dropped": ans.Dropped}
+		if cr != nil {
+			if b, err := json.Marshal(resp); err == nil {
+				cr.put(s, b)
+			}
+		}
+		return c.JSON(http.StatusOK, resp)
 	}
 	sse := newSSE(c)
 	if err := sse.event("retrieval", map[string]any{"hits": hits}); err != nil {

@@ -340,6 +340,7 @@ func (r searchRequest) toQuery() (data.Query, error) {
 }
 
 func (s *Server) search(c echo.Context) error {
+	reqStart := time.Now()
 	var req searchRequest
 	if err := decode(c, &req); err != nil {
 		return err
@@ -348,8 +349,15 @@ func (s *Server) search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	name := c.Param("name")
+	cached, cr := s.cacheLookup(c, "search", name, q)
+	if cached != nil {
+		// took_ms is this request's own server time, not the cached one's.
+		took := time.Since(reqStart)
+		return c.JSON(http.StatusOK, map[string]any{"hits": json.RawMessage(cached), "took_ms": float64(took.Microseconds()) / 1000})
+	}
 	start := time.Now()
-	hits, err := s.cfg.Engine.Search(c.Request().Context(), c.Param("name"), q)
+	hits, err := s.cfg.Engine.Search(c.Request().Context(), name, q)
 	if err != nil {
 		return err
 	}
@@ -361,6 +369,11 @@ func (s *Server) search(c echo.Context) error {
 	s.m.searchSeconds.WithLabelValues(string(mode)).Observe(took.Seconds())
 	if hits == nil {
 		hits = []data.Hit{}
+	}
+	if cr != nil {
+		if b, err := json.Marshal(hits); err == nil {
+			cr.put(s, b)
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"hits": hits, "took_ms": float64(took.Microseconds()) / 1000})
 }

@@ -11,6 +11,8 @@ type metrics struct {
 	embedSeconds    prometheus.Histogram
 	generateSeconds prometheus.Histogram
 	tokens          prometheus.Counter
+	cacheHits       *prometheus.CounterVec
+	cacheMisses     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -24,7 +26,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		generateSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "ragd", Name: "generate_seconds",
 			Help: "Generation latency (whole answer).", Buckets: prometheus.DefBuckets}),
 		tokens: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "ragd", Name: "generated_tokens_total", Help: "Completion tokens generated."}),
+		cacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ragd", Name: "cache_hits_total",
+			Help: "Requests answered from the result cache, by route."}, []string{"route"}),
+		cacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ragd", Name: "cache_misses_total",
+			Help: "Result cache lookups that found nothing, by route."}, []string{"route"}),
 	}
-	reg.MustRegister(m.searchSeconds, m.ingestChunks, m.ingestDocs, m.embedSeconds, m.generateSeconds, m.tokens)
+	reg.MustRegister(m.searchSeconds, m.ingestChunks, m.ingestDocs, m.embedSeconds, m.generateSeconds, m.tokens, m.cacheHits, m.cacheMisses)
 	return m
 }

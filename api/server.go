@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/ragd/ragd/api/rcache"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
@@ -63,6 +64,9 @@ type Config struct {
 	Version string
 	// SnapshotDir is where POST /v1/snapshots writes ("" disables it).
 	SnapshotDir string
+	// ResultCache keeps search results and non-streamed answers keyed by
+	// (index, index version, options); nil turns caching off.
+	ResultCache *rcache.Cache
 }
 
 // Server is the HTTP API.
