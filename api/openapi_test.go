@@ -105,6 +105,75 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 			}
 		}
 	}
+	var whole any
+	if err := json.Unmarshal(api.OpenAPI(), &whole); err != nil {
+		t.Fatal(err)
+	}
+	checkRefs(t, whole, whole)
+	checkPathParams(t, whole)
+}
+
+// checkPathParams reports operations whose path parameters differ from the
+// {names} in their path.
+func checkPathParams(t *testing.T, root any) {
+	t.Helper()
+	doc, _ := root.(map[string]any)
+	comps, _ := doc["components"].(map[string]any)
+	shared, _ := comps["parameters"].(map[string]any)
+	paths, _ := doc["paths"].(map[string]any)
+	for path, item := range paths {
+		var want []string
+		for _, seg := range strings.Split(path, "/") {
+			if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+				want = append(want, seg[1:len(seg)-1])
+			}
+		}
+		slices.Sort(want)
+		ops, _ := item.(map[string]any)
+		for method, raw := range ops {
+			op, _ := raw.(map[string]any)
+			params, _ := op["parameters"].([]any)
+			var got []string
+			for _, p := range params {
+				pm, _ := p.(map[string]any)
+				if ref, ok := pm["$ref"].(string); ok {
+					pm, _ = shared[ref[strings.LastIndex(ref, "/")+1:]].(map[string]any)
+				}
+				if pm["in"] == "path" {
+					got = append(got, fmt.Sprint(pm["name"]))
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s %s declares path parameters %v, want %v", strings.ToUpper(method), path, got, want)
+			}
+		}
+	}
+}
+
+// checkRefs reports every local "$ref" under v that does not resolve in root.
+func checkRefs(t *testing.T, root, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		if ref, ok := v["$ref"].(string); ok {
+			var at any = root
+			for _, seg := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+				m, _ := at.(map[string]any)
+				at = m[seg]
+			}
+			if !strings.HasPrefix(ref, "#/") || at == nil {
+				t.Errorf("$ref %q does not resolve", ref)
+			}
+		}
+		for _, x := range v {
+			checkRefs(t, root, x)
+		}
+	case []any:
+		for _, x := range v {
+			checkRefs(t, root, x)
+		}
+	}
 }
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
