@@ -103,6 +103,7 @@ func TestCacheSearchHitAndInvalidation(t *testing.T) {
 	if raw1 != raw2 {
 		t.Fatalf("cached hits differ:\n%s\n%s", raw1, raw2)
 	}
+	t.Logf("server time: miss %.3f ms, hit %.3f ms", *r1.TookMS, *r2.TookMS)
 	if !slices.Equal(r1.docIDs(), r2.docIDs()) {
 		t.Fatalf("hit ids %v vs %v", r1.docIDs(), r2.docIDs())
 	}
