@@ -10,8 +10,9 @@ import (
 // CORS returns middleware that lets browser pages served from origins
 // ("https://app.example.com", or "*" for any) call the API: preflights are
 // answered and responses carry Access-Control-Allow-Origin for those
-// origins only. Requests may send Authorization, Content-Type and
-// X-API-Key; responses expose X-Request-Id and Retry-After. With no
+// origins only. Requests may send Authorization, Content-Type, X-API-Key
+// and Cache-Control (the result cache's opt-out); responses expose
+// X-Request-Id, Retry-After and X-Ragd-Cache. With no
 // origins it adds nothing (no cross-origin access), since echo's own
 // default would allow every origin.
 //
@@ -24,8 +25,8 @@ func CORS(origins []string) echo.MiddlewareFunc {
 	return middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:  append([]string(nil), origins...),
 		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete},
-		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "X-API-Key"},
-		ExposeHeaders: []string{echo.HeaderXRequestID, echo.HeaderRetryAfter},
+		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "X-API-Key", echo.HeaderCacheControl},
+		ExposeHeaders: []string{echo.HeaderXRequestID, echo.HeaderRetryAfter, HeaderCache},
 		MaxAge:        600,
 	})
 }

@@ -52,7 +52,7 @@ func TestCORS(t *testing.T) {
 				if rec.Code != http.StatusNoContent {
 					t.Errorf("preflight status = %d, want 204", rec.Code)
 				}
-				for _, want := range []string{"Authorization", "Content-Type", "X-API-Key"} {
+				for _, want := range []string{"Authorization", "Content-Type", "X-API-Key", "Cache-Control"} {
 					if !strings.Contains(h.Get("Access-Control-Allow-Headers"), want) {
 						t.Errorf("Access-Control-Allow-Headers = %q, lacks %s", h.Get("Access-Control-Allow-Headers"), want)
 					}
@@ -67,7 +67,7 @@ func TestCORS(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Errorf("status = %d, want 200", rec.Code)
 			}
-			for _, want := range []string{"X-Request-Id", "Retry-After"} {
+			for _, want := range []string{"X-Request-Id", "Retry-After", api.HeaderCache} {
 				if !strings.Contains(h.Get("Access-Control-Expose-Headers"), want) {
 					t.Errorf("Access-Control-Expose-Headers = %q, lacks %s", h.Get("Access-Control-Expose-Headers"), want)
 				}
