@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -76,6 +77,9 @@ type named struct {
 	dir  string
 
 	wmu sync.Mutex // serialises writes: store, then derived indexes
+	// version is the store's change counter as of the last write that
+	// reached the derived indexes (see Engine.Version).
+	version atomic.Uint64
 	mu  sync.RWMutex
 	cfg data.IndexConfig
 	kw  *keywordIndex
@@ -130,6 +134,7 @@ func (e *Engine) indexDir(name string) string { return filepath.Join(e.opts.Dir,
 
 func (e *Engine) openNamed(ctx context.Context, cfg data.IndexConfig) (*named, error) {
 	n := &named{name: cfg.Name, dir: e.indexDir(cfg.Name), cfg: cfg}
+	n.version.Store(e.store.version(cfg.Name))
 	if err := os.MkdirAll(n.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("index %q: %w", cfg.Name, err)
 	}
@@ -398,7 +403,17 @@ func (e *Engine) Index(ctx context.Context, name string) (IndexInfo, error) {
 }
 
 // Version is the index's change counter; caches key on it.
-func (e *Engine) Version(name string) uint64 { return e.store.version(name) }
+//
+// It moves only after a write has reached the derived indexes, so a search
+// that reads the version first and its results afterwards never pairs a new
+// version with results from before the write.
+func (e *Engine) Version(name string) uint64 {
+	n, err := e.get(name)
+	if err != nil {
+		return 0
+	}
+	return n.version.Load()
+}
 
 func dirSize(dir string) int64 {
 	var total int64
@@ -509,7 +524,9 @@ func (e *Engine) PutDocuments(ctx context.Context, name string, docs []data.Docu
 			puts = append(puts, chunkView{Chunk: c, Title: d.Title, Source: d.Source, Metadata: d.Metadata, Vector: c.Vector, New: !res.Replaced[c.ID]})
 		}
 	}
-	if err := e.applyDerived(ctx, n, puts, res.Deletes, res.Seq); err != nil {
+	err = e.applyDerived(ctx, n, puts, res.Deletes, res.Seq)
+	n.version.Store(e.store.version(name))
+	if err != nil {
 		return PutResult{}, err
 	}
 	return PutResult{Written: res.Written, Skipped: res.Skipped, Chunks: res.Chunks}, nil
@@ -668,7 +685,9 @@ func (e *Engine) DeleteDocuments(ctx context.Context, name string, ids []string)
 	if res.Written == 0 {
 		return 0, missing, nil
 	}
-	return res.Written, missing, e.applyDerived(ctx, n, nil, res.Deletes, res.Seq)
+	err = e.applyDerived(ctx, n, nil, res.Deletes, res.Seq)
+	n.version.Store(e.store.version(name))
+	return res.Written, missing, err
 }
 
 // Document returns a stored document with its chunks.

@@ -10,6 +10,7 @@ import (
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/api/auth"
 	"github.com/ragd/ragd/api/cloudflare"
+	"github.com/ragd/ragd/api/rcache"
 	"github.com/ragd/ragd/api/web"
 	"github.com/ragd/ragd/embed"
 )
@@ -46,7 +47,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	srv := api.New(api.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
-		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots")})
+		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
+		ResultCache: rcache.New(rcache.DefaultConfig())})
 	cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed})
 	web.Register(srv.Echo())
