@@ -157,7 +157,7 @@ func checkRefs(t *testing.T, root, v any) {
 	switch v := v.(type) {
 	case map[string]any:
 		if ref, ok := v["$ref"].(string); ok {
-			var at any = root
+			at := root
 			for _, seg := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
 				m, _ := at.(map[string]any)
 				at = m[seg]
