@@ -52,8 +52,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed})
 	web.Register(srv.Echo())
+	if origins := splitList(a.cfg.CORSOrigins); len(origins) > 0 {
+		srv.Echo().Pre(api.CORS(origins))
+	}
 	srv.Echo().Use(auth.Middleware(auth.Config{Store: keys, Open: a.cfg.Open, Logger: a.log,
-		Public: append(append([]string(nil), auth.DefaultPublic...), "/", "/ui/")}))
+		Public: append(append([]string(nil), auth.DefaultPublic...), "/", "/ui/", "/openapi.json")}))
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.Addr, err)
@@ -91,6 +94,17 @@ func (a poolAdapter) ListModels() []api.ModelInfo {
 	var out []api.ModelInfo
 	for _, m := range a.p.list() {
 		out = append(out, api.ModelInfo{ID: m.ID, Kind: m.Kind, Dims: m.Dims, SizeBytes: m.SizeBytes, Loaded: m.Loaded, LoadMS: m.LoadMS})
+	}
+	return out
+}
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
 	}
 	return out
 }

@@ -60,6 +60,9 @@ type Config struct {
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// Open allows serving without API keys on a non-loopback address.
 	Open bool `json:"open"`
+	// CORSOrigins is a comma-separated list of browser origins allowed to
+	// call the API (empty: no cross-origin access).
+	CORSOrigins string `json:"cors_origins"`
 }
 
 func defaultConfig() Config {
