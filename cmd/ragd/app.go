@@ -146,3 +146,19 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func usageErr(format string, a ...any) error {
 	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
 }
+
+// indexNames is []string{name}, or every index's name when name is empty.
+func (a *app) indexNames(ctx context.Context, name string) ([]string, error) {
+	if name != "" {
+		return []string{name}, nil
+	}
+	infos, err := a.engine.Indexes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(infos))
+	for _, in := range infos {
+		names = append(names, in.Name)
+	}
+	return names, nil
+}

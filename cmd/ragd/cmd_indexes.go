@@ -118,16 +118,9 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	names := []string{*name}
-	if *name == "" {
-		infos, err := a.engine.Indexes(ctx)
-		if err != nil {
-			return err
-		}
-		names = names[:0]
-		for _, in := range infos {
-			names = append(names, in.Name)
-		}
+	names, err := a.indexNames(ctx, *name)
+	if err != nil {
+		return err
 	}
 	for _, n := range names {
 		rep, err := a.engine.Reindex(ctx, n)

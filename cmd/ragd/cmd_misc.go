@@ -123,16 +123,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	names := []string{*name}
-	if *name == "" {
-		infos, err := a.engine.Indexes(ctx)
-		if err != nil {
-			return err
-		}
-		names = names[:0]
-		for _, in := range infos {
-			names = append(names, in.Name)
-		}
+	names, err := a.indexNames(ctx, *name)
+	if err != nil {
+		return err
 	}
 	bad := 0
 	var reports []any
