@@ -80,10 +80,10 @@ type named struct {
 	// version is the store's change counter as of the last write that
 	// reached the derived indexes (see Engine.Version).
 	version atomic.Uint64
-	mu  sync.RWMutex
-	cfg data.IndexConfig
-	kw  *keywordIndex
-	vec *vectorIndex
+	mu      sync.RWMutex
+	cfg     data.IndexConfig
+	kw      *keywordIndex
+	vec     *vectorIndex
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
