@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -63,6 +64,8 @@ type Config struct {
 	Progress func(Progress)
 	// Logger receives per-file problems (default: discard).
 	Logger *slog.Logger
+	// Stdin is read for the path "-" (default: os.Stdin).
+	Stdin io.Reader
 }
 
 // Progress is a snapshot of a running ingest.
@@ -242,7 +245,11 @@ func (r *run) fail(source string, err error) {
 
 // parseFile loads, de-duplicates and chunks one file's documents.
 func (r *run) parseFile(ctx context.Context, j fileJob, out chan<- data.Document) error {
-	err := StreamFile(ctx, j.path, r.cfg.Load, func(p Parsed) error {
+	stream := func(fn func(Parsed) error) error { return StreamFile(ctx, j.path, r.cfg.Load, fn) }
+	if j.path == "-" && r.cfg.Stdin != nil {
+		stream = func(fn func(Parsed) error) error { return StreamReader(ctx, r.cfg.Stdin, "-", r.cfg.Load, fn) }
+	}
+	err := stream(func(p Parsed) error {
 		id := p.Doc.ID
 		r.mu.Lock()
 		dup := r.seen[id]

@@ -58,7 +58,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		Index: *name, Include: include, Exclude: exclude, Sync: *sync, Force: *force, Workers: *workers,
 		Load:     ingest.LoadOptions{Format: *format},
 		Chunk:    ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap},
-		Embedder: emb, Cache: a.engine.Store(), Logger: a.log,
+		Embedder: emb, Cache: a.engine.Store(), Logger: a.log, Stdin: e.stdin,
 	}
 	bar := newProgressBar(e.stderr, !*quiet)
 	cfg.Progress = bar.update
