@@ -246,13 +246,15 @@ func (s *Server) listDocuments(c echo.Context) error {
 		}
 		limit = n
 	}
-	docs, err := s.cfg.Engine.Documents(c.Request().Context(), c.Param("name"), c.QueryParam("after"), limit)
+	// One more than asked tells whether another page follows.
+	docs, err := s.cfg.Engine.Documents(c.Request().Context(), c.Param("name"), c.QueryParam("after"), limit+1)
 	if err != nil {
 		return err
 	}
 	next := ""
-	if len(docs) == limit {
-		next = docs[len(docs)-1].ID
+	if len(docs) > limit {
+		docs = docs[:limit]
+		next = docs[limit-1].ID
 	}
 	if docs == nil {
 		docs = []index.DocumentSummary{}

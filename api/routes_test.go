@@ -292,6 +292,11 @@ func TestListDocumentsPagination(t *testing.T) {
 	if len(p.Documents) != 5 || p.Next != "" {
 		t.Fatalf("default page: %d documents, next %q", len(p.Documents), p.Next)
 	}
+	// A full last page says nothing follows.
+	e.mustJSON("GET", "/v1/indexes/p/documents?limit=5", nil, http.StatusOK, &p)
+	if len(p.Documents) != 5 || p.Next != "" {
+		t.Fatalf("exactly one full page: %d documents, next %q (want none)", len(p.Documents), p.Next)
+	}
 	e.mustJSON("GET", "/v1/indexes/p/documents?after=stocks", nil, http.StatusOK, &p)
 	if p.Documents == nil || len(p.Documents) != 0 {
 		t.Fatalf("past the end: %+v, want an empty list", p.Documents)

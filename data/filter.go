@@ -287,6 +287,9 @@ func parseKV(e string) (Cond, error) {
 		}
 		field := strings.TrimSpace(e[:i])
 		val := strings.TrimSpace(e[i+len(op.tok):])
+		if val != "" && strings.ContainsRune("=<>!", rune(val[0])) {
+			return Cond{}, fmt.Errorf("%w: filter %q: malformed operator", ErrInvalid, e)
+		}
 		c := Cond{Field: field, Op: op.op}
 		if (op.op == OpEq || op.op == OpNe) && strings.Contains(val, "|") {
 			parts := strings.Split(val, "|")

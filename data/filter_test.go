@@ -49,8 +49,10 @@ func TestParseFilterKV(t *testing.T) {
 	if f.Match(meta) {
 		t.Fatal("year 1999 should not match year>=2000")
 	}
-	if _, err := ParseFilterKV([]string{"novalue"}); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("want ErrInvalid, got %v", err)
+	for _, bad := range []string{"novalue", "year>>2", "a=<3", "a!==b", "=x"} {
+		if _, err := ParseFilterKV([]string{bad}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%q: want ErrInvalid, got %v", bad, err)
+		}
 	}
 }
 

@@ -723,9 +723,10 @@ func (e *Engine) Documents(ctx context.Context, name, after string, limit int) (
 	if _, err := e.get(name); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > 1000 {
+	if limit <= 0 {
 		limit = 100
 	}
+	limit = min(limit, 10000)
 	recs, err := e.store.listDocuments(name, after, limit)
 	if err != nil {
 		return nil, err
