@@ -19,7 +19,7 @@ func FuzzSearchRequestDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var req searchRequest
-		if err := decodeBytes(b, &req); err != nil {
+		if err := DecodeJSON(b, &req); err != nil {
 			if !errors.Is(err, data.ErrInvalid) {
 				t.Fatalf("decode error does not wrap ErrInvalid: %v", err)
 			}

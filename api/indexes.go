@@ -26,7 +26,7 @@ func decode(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
-	return decodeBytes(body, v)
+	return DecodeJSON(body, v)
 }
 
 // readBody reads the whole request body. A body over the limit is
@@ -47,7 +47,10 @@ func readBody(c echo.Context) ([]byte, error) {
 	return body, nil
 }
 
-func decodeBytes(body []byte, v any) error {
+// DecodeJSON decodes one strict JSON value from body: empty bodies,
+// malformed JSON, unknown fields and trailing data are errors wrapping
+// data.ErrInvalid. The Cloudflare-compatible routes use it too.
+func DecodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fmt.Errorf("%w: empty request body (want JSON)", data.ErrInvalid)
 	}
@@ -164,12 +167,12 @@ func (s *Server) putDocuments(c echo.Context) error {
 	trim := bytes.TrimSpace(body)
 	switch {
 	case len(trim) > 0 && trim[0] == '[':
-		err = decodeBytes(body, &req.Documents)
+		err = DecodeJSON(body, &req.Documents)
 	case hasTopLevelKey(trim, "documents"):
-		err = decodeBytes(body, &req)
+		err = DecodeJSON(body, &req)
 	default:
 		var one docInput
-		err = decodeBytes(body, &one)
+		err = DecodeJSON(body, &one)
 		req.Documents = []docInput{one}
 	}
 	if err != nil {

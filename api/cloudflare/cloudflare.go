@@ -1,11 +1,10 @@
 package cloudflare
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ragd/ragd/api"
 	"io"
 	"log/slog"
 	"net/http"
@@ -222,20 +221,5 @@ func (h *handler) decodeJSON(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
-	return strictJSON(body, v)
-}
-
-func strictJSON(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return fmt.Errorf("%w: empty request body (want a JSON object)", data.ErrInvalid)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: invalid JSON body: %w", data.ErrInvalid, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data after the JSON body", data.ErrInvalid)
-	}
-	return nil
+	return api.DecodeJSON(body, v)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ragd/ragd/api"
 	"time"
 	"unicode/utf8"
 
@@ -79,7 +80,7 @@ func (r createIndexRequest) indexConfig() (data.IndexConfig, error) {
 		return data.IndexConfig{}, bad("config is required: {dimensions, metric} or {preset}")
 	}
 	var c configRequest
-	if err := strictJSON(r.Config, &c); err != nil {
+	if err := api.DecodeJSON(r.Config, &c); err != nil {
 		return data.IndexConfig{}, fmt.Errorf("config: %w", err)
 	}
 	cfg := data.IndexConfig{Name: r.Name, Description: r.Description}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/ragd/ragd/api"
 	"math"
 	"strconv"
 	"strings"
@@ -99,7 +100,7 @@ func parseNDJSON(body []byte, dims int, discard bool, maxBatch int) ([]vector, i
 			continue
 		}
 		var vl vectorLine
-		if err := strictJSON(line, &vl); err != nil || vl.ID == nil || vl.Values == nil {
+		if err := api.DecodeJSON(line, &vl); err != nil || vl.ID == nil || vl.Values == nil {
 			if discard {
 				skipped++
 				continue

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ragd/ragd/api"
 	"math"
 	"net/http"
 	"net/url"
@@ -62,7 +63,7 @@ type embedResult struct {
 
 func (h *handler) runEmbeddings(c echo.Context, model, ragdModel string, body []byte) error {
 	var req embedRequest
-	if err := strictJSON(body, &req); err != nil {
+	if err := api.DecodeJSON(body, &req); err != nil {
 		return h.fail(c, err)
 	}
 	var texts []string
@@ -264,7 +265,7 @@ func usageOf(u *generate.Usage) *usageJSON {
 // whatever model name was asked for (ragd has one generator).
 func (h *handler) runGeneration(c echo.Context, model string, body []byte) error {
 	var r genRequest
-	if err := strictJSON(body, &r); err != nil {
+	if err := api.DecodeJSON(body, &r); err != nil {
 		return h.fail(c, err)
 	}
 	req, err := r.request()
