@@ -515,11 +515,13 @@ func (e *Engine) PutDocuments(ctx context.Context, name string, docs []data.Docu
 		return PutResult{Skipped: res.Skipped}, nil
 	}
 	puts := make([]chunkView, 0, res.Chunks)
+	written := res.PutDocs // a subsequence of docs, in input order
 	for i := range docs {
 		d := &docs[i]
-		if !containsDoc(res.PutDocs, d.ID) {
-			continue
+		if len(written) == 0 || written[0] != d.ID {
+			continue // skipped as unchanged
 		}
+		written = written[1:]
 		for _, c := range d.Chunks {
 			puts = append(puts, chunkView{Chunk: c, Title: d.Title, Source: d.Source, Metadata: d.Metadata, Vector: c.Vector, New: !res.Replaced[c.ID]})
 		}
@@ -530,17 +532,6 @@ func (e *Engine) PutDocuments(ctx context.Context, name string, docs []data.Docu
 		return PutResult{}, err
 	}
 	return PutResult{Written: res.Written, Skipped: res.Skipped, Chunks: res.Chunks}, nil
-}
-
-func containsDoc(ids []string, id string) bool {
-	// PutDocs is in input order and usually short per batch; a map would
-	// cost more than it saves for typical batch sizes.
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // applyDerived brings bleve and the vector index up to seq. A failure here

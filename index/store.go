@@ -194,7 +194,6 @@ type writeResult struct {
 	Written int    // documents written (new or changed)
 	Skipped int    // documents unchanged (same hash)
 	Chunks  int    // chunks written
-	Puts    []string
 	Deletes []string
 	PutDocs []string
 	// Replaced holds put chunk ids that existed before the write.
@@ -284,7 +283,6 @@ func (s *Store) putDocuments(name string, docs []data.Document, dims int, force 
 				if err := appendLog('p', c.ID); err != nil {
 					return err
 				}
-				res.Puts = append(res.Puts, c.ID)
 				res.Chunks++
 			}
 			res.PutDocs = append(res.PutDocs, d.ID)
