@@ -464,29 +464,22 @@ func (s *Store) chunks(name string, ids []string, withVectors bool) (map[string]
 
 // docHashes returns id -> content hash for every stored document.
 func (s *Store) docHashes(name string) (map[string]string, error) {
-	out := map[string]string{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		root := tx.Bucket(idxBucketName(name))
-		if root == nil {
-			return fmt.Errorf("index %q: %w", name, data.ErrNotFound)
-		}
-		return root.Bucket(bktDocs).ForEach(func(k, v []byte) error {
-			var rec struct {
-				Hash   string `json:"hash"`
-				Source string `json:"source"`
-			}
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return err
-			}
-			out[string(k)] = rec.Hash
-			return nil
-		})
-	})
-	return out, err
+	return s.docField(name, func(h docHead) string { return h.Hash })
 }
 
 // docSources returns id -> source for every stored document.
 func (s *Store) docSources(name string) (map[string]string, error) {
+	return s.docField(name, func(h docHead) string { return h.Source })
+}
+
+// docHead is the part of a document record that docField decodes.
+type docHead struct {
+	Hash   string `json:"hash"`
+	Source string `json:"source"`
+}
+
+// docField maps every stored document's id to one field of its record.
+func (s *Store) docField(name string, pick func(docHead) string) (map[string]string, error) {
 	out := map[string]string{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		root := tx.Bucket(idxBucketName(name))
@@ -494,13 +487,11 @@ func (s *Store) docSources(name string) (map[string]string, error) {
 			return fmt.Errorf("index %q: %w", name, data.ErrNotFound)
 		}
 		return root.Bucket(bktDocs).ForEach(func(k, v []byte) error {
-			var rec struct {
-				Source string `json:"source"`
-			}
-			if err := json.Unmarshal(v, &rec); err != nil {
+			var h docHead
+			if err := json.Unmarshal(v, &h); err != nil {
 				return err
 			}
-			out[string(k)] = rec.Source
+			out[string(k)] = pick(h)
 			return nil
 		})
 	})
