@@ -29,11 +29,15 @@ func decode(c echo.Context, v any) error {
 	return DecodeJSON(body, v)
 }
 
-// readBody reads the whole request body. A body over the limit is
+// readBody reads the whole request body (see ReadBody).
+func readBody(c echo.Context) ([]byte, error) { return ReadBody(c.Request().Body) }
+
+// ReadBody reads a whole request body. A body over the limit is
 // data.ErrTooLarge (413) whether the limit shows in Content-Length or is
-// only found while reading a chunked upload (echo's BodyLimit reader).
-func readBody(c echo.Context) ([]byte, error) {
-	body, err := io.ReadAll(c.Request().Body)
+// only found while reading a chunked upload (echo's BodyLimit reader or an
+// http.MaxBytesReader); other read errors are data.ErrInvalid.
+func ReadBody(r io.Reader) ([]byte, error) {
+	body, err := io.ReadAll(r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		switch {

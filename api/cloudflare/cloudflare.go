@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/ragd/ragd/api"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -199,19 +198,7 @@ func (h *handler) noRoute(c echo.Context) error {
 
 // readBody reads the request body up to the configured limit.
 func (h *handler) readBody(c echo.Context) ([]byte, error) {
-	r := http.MaxBytesReader(c.Response(), c.Request().Body, h.cfg.MaxBodyBytes)
-	body, err := io.ReadAll(r)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			return nil, fmt.Errorf("%w: request body over %d bytes", data.ErrTooLarge, mbe.Limit)
-		case errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
-			return nil, fmt.Errorf("%w: request body over the server's size limit", data.ErrTooLarge)
-		}
-		return nil, fmt.Errorf("%w: reading body: %v", data.ErrInvalid, err) //nolint:errorlint // cause kept as text: an echo.HTTPError inside would override this 400 in StatusFor
-	}
-	return body, nil
+	return api.ReadBody(http.MaxBytesReader(c.Response(), c.Request().Body, h.cfg.MaxBodyBytes))
 }
 
 // decodeJSON reads one strict JSON object: unknown fields and trailing
