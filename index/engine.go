@@ -283,19 +283,9 @@ func (e *Engine) rebuildKeyword(ctx context.Context, n *named) error {
 // CreateIndex creates a named index. Dims and metric may be zero: the first
 // vector write fixes them.
 func (e *Engine) CreateIndex(ctx context.Context, cfg data.IndexConfig) (data.IndexConfig, error) {
-	if !ValidName(cfg.Name) {
-		return cfg, fmt.Errorf("%w: index name %q: use 1-64 letters, digits, '_', '.', '-', starting with a letter or digit", data.ErrInvalid, cfg.Name)
-	}
-	if cfg.Dims < 0 || cfg.Dims > 8192 {
-		return cfg, fmt.Errorf("%w: dims %d out of range 0..8192", data.ErrInvalid, cfg.Dims)
-	}
-	m, ok := data.ParseMetric(string(cfg.Metric))
-	if !ok {
-		return cfg, fmt.Errorf("%w: metric %q: want cosine, dot or euclidean", data.ErrInvalid, cfg.Metric)
-	}
-	cfg.Metric = m
-	if cfg.ChunkSize < 0 || cfg.ChunkOverlap < 0 || (cfg.ChunkSize > 0 && cfg.ChunkOverlap >= cfg.ChunkSize) {
-		return cfg, fmt.Errorf("%w: chunk size %d / overlap %d", data.ErrInvalid, cfg.ChunkSize, cfg.ChunkOverlap)
+	cfg, err := CheckIndexConfig(cfg)
+	if err != nil {
+		return cfg, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -453,35 +443,9 @@ func (e *Engine) PutDocuments(ctx context.Context, name string, docs []data.Docu
 	n.mu.RLock()
 	cfg := n.cfg
 	n.mu.RUnlock()
-	dims := cfg.Dims
-	seen := make(map[string]bool, len(docs))
-	for i := range docs {
-		d := &docs[i]
-		if err := validateDoc(d); err != nil {
-			return PutResult{}, err
-		}
-		if seen[d.ID] {
-			return PutResult{}, fmt.Errorf("%w: document %q appears twice in one write", data.ErrInvalid, d.ID)
-		}
-		seen[d.ID] = true
-		if d.Hash == "" {
-			d.Hash = data.ContentHash(d.Title, d.Text)
-		}
-		if d.UpdatedAt.IsZero() {
-			d.UpdatedAt = time.Now().UTC()
-		}
-		for j := range d.Chunks {
-			c := &d.Chunks[j]
-			if len(c.Vector) == 0 {
-				continue
-			}
-			if dims == 0 {
-				dims = len(c.Vector)
-			}
-			if err := validateVector(c.Vector, dims, cfg.Metric); err != nil {
-				return PutResult{}, fmt.Errorf("document %q chunk %d: %w", d.ID, j, err)
-			}
-		}
+	dims, err := PrepareDocuments(cfg, docs)
+	if err != nil {
+		return PutResult{}, err
 	}
 	n.wmu.Lock()
 	defer n.wmu.Unlock()
@@ -643,7 +607,9 @@ func validateDoc(d *data.Document) error {
 	return nil
 }
 
-func validateVector(v []float32, dims int, metric data.Metric) error {
+// ValidateVector checks a vector against an index's dims and metric:
+// right length, finite components, and not all zero under cosine.
+func ValidateVector(v []float32, dims int, metric data.Metric) error {
 	if len(v) != dims {
 		return fmt.Errorf("%w: vector has %d dimensions, index has %d", data.ErrDimension, len(v), dims)
 	}

@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/index/ann"
@@ -95,65 +94,15 @@ func (e *Engine) Search(ctx context.Context, name string, q data.Query) ([]data.
 }
 
 func (e *Engine) normalizeQuery(q *data.Query, cfg data.IndexConfig) error {
-	if q.TopK == 0 {
-		q.TopK = DefaultTopK
-	}
-	if q.TopK < 0 || q.TopK > e.opts.MaxTopK {
-		return fmt.Errorf("%w: top_k %d out of range 1..%d", data.ErrInvalid, q.TopK, e.opts.MaxTopK)
-	}
-	if q.Mode == "" {
-		q.Mode = data.ModeBM25
-		if cfg.Dims > 0 && (len(q.Vector) > 0 || (e.opts.Embedder != nil && cfg.Model != "")) {
-			q.Mode = data.ModeHybrid
-		}
-	}
-	if !q.Mode.Valid() {
-		return fmt.Errorf("%w: mode %q: want bm25, vector or hybrid", data.ErrInvalid, q.Mode)
-	}
-	if q.Model != "" && cfg.Model != "" && q.Model != cfg.Model {
-		return fmt.Errorf("index %q was built with model %q, query uses %q: %w", cfg.Name, cfg.Model, q.Model, data.ErrModelMismatch)
-	}
-	if (q.Mode == data.ModeBM25) && strings.TrimSpace(q.Text) == "" {
-		return fmt.Errorf("%w: empty query", data.ErrInvalid)
-	}
-	if q.Mode != data.ModeBM25 && strings.TrimSpace(q.Text) == "" && len(q.Vector) == 0 {
-		return fmt.Errorf("%w: %s mode needs query text or a vector", data.ErrInvalid, q.Mode)
-	}
-	if q.Mode == data.ModeHybrid && strings.TrimSpace(q.Text) == "" {
-		return fmt.Errorf("%w: hybrid mode needs query text for its keyword side", data.ErrInvalid)
-	}
-	switch q.Fusion {
-	case "":
-		q.Fusion = data.FusionRRF
-	case data.FusionRRF, data.FusionConvex:
-	default:
-		return fmt.Errorf("%w: fusion %q: want rrf or convex", data.ErrInvalid, q.Fusion)
-	}
-	if q.Alpha < 0 || q.Alpha > 1 {
-		return fmt.Errorf("%w: alpha %v out of range 0..1", data.ErrInvalid, q.Alpha)
-	}
-	if q.RRFK < 0 {
-		return fmt.Errorf("%w: rrf_k %d", data.ErrInvalid, q.RRFK)
-	}
-	return q.Filter.Validate()
+	return NormalizeQuery(q, cfg, e.opts.Embedder != nil, e.opts.MaxTopK)
 }
 
 func (e *Engine) vectorSearch(ctx context.Context, n *named, cfg data.IndexConfig, q data.Query, k int) ([]ranked, error) {
-	if cfg.Dims == 0 || n.vec == nil {
+	if n.vec == nil {
 		return nil, fmt.Errorf("index %q has no vectors yet: %w", n.name, data.ErrUnsupported)
 	}
-	vec := q.Vector
-	if len(vec) == 0 {
-		if e.opts.Embedder == nil || cfg.Model == "" {
-			return nil, fmt.Errorf("index %q: no embedding model to embed the query; pass a vector: %w", n.name, data.ErrUnavailable)
-		}
-		var err error
-		vec, err = e.opts.Embedder.EmbedQuery(ctx, cfg.Model, q.Text)
-		if err != nil {
-			return nil, fmt.Errorf("embed query: %w", err)
-		}
-	}
-	if err := validateVector(vec, cfg.Dims, cfg.Metric); err != nil {
+	vec, err := QueryVector(ctx, e.opts.Embedder, cfg, q)
+	if err != nil {
 		return nil, err
 	}
 	n.mu.RLock()
@@ -197,31 +146,5 @@ func (e *Engine) hydrate(name string, fl []fused, explain bool) ([]data.Hit, err
 }
 
 func (e *Engine) rerank(ctx context.Context, q data.Query, hits []data.Hit) ([]data.Hit, error) {
-	if e.opts.Reranker == nil {
-		return nil, fmt.Errorf("rerank requested but no reranker model is configured: %w", data.ErrUnavailable)
-	}
-	if len(hits) == 0 {
-		return hits, nil
-	}
-	passages := make([]string, len(hits))
-	for i, h := range hits {
-		passages[i] = h.Text
-	}
-	scores, err := e.opts.Reranker.Rerank(ctx, q.Text, passages)
-	if err != nil {
-		return nil, fmt.Errorf("rerank: %w", err)
-	}
-	if len(scores) != len(hits) {
-		return nil, fmt.Errorf("rerank: %d scores for %d passages", len(scores), len(hits))
-	}
-	for i := range hits {
-		s := float64(scores[i])
-		if hits[i].Explain == nil {
-			hits[i].Explain = &data.Explain{Fused: hits[i].Score}
-		}
-		hits[i].Explain.Rerank = &s
-		hits[i].Score = s
-	}
-	sortHits(hits)
-	return hits, nil
+	return RerankHits(ctx, e.opts.Reranker, q.Text, hits)
 }
