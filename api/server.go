@@ -44,7 +44,7 @@ type ModelInfo struct {
 
 // Config configures a Server.
 type Config struct {
-	Engine *index.Engine
+	Engine index.Backend
 	Models Models
 	// Generator answers /ask and /v1/chat/completions (nil: 503).
 	Generator generate.Generator

@@ -25,7 +25,7 @@ type Models interface {
 // Config configures the Cloudflare-compatible routes.
 type Config struct {
 	// Engine holds the indexes (required for the Vectorize routes).
-	Engine *index.Engine
+	Engine index.Backend
 	// Models gives the Workers AI embedding route its models (nil: 503).
 	Models Models
 	// InstalledModels, when set, lists installed embedding models by ragd

@@ -17,14 +17,17 @@ import (
 	"github.com/ragd/ragd/generate/llama"
 	"github.com/ragd/ragd/generate/openai"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/index/weaviate"
+	"github.com/ragd/ragd/ingest"
 )
 
 // app is the wired-up system a command works with.
 type app struct {
-	cfg    Config
-	log    *slog.Logger
-	engine *index.Engine
-	pool   *modelPool
+	cfg     Config
+	log     *slog.Logger
+	backend index.Backend
+	engine  *index.Engine // the embedded engine; nil with another backend
+	pool    *modelPool
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
@@ -39,19 +42,62 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 func openApp(ctx context.Context, e *env) (*app, error) {
 	log := newLogger(e.cfg, e.stderr)
 	pool := newModelPool(e.cfg, log)
-	eng, err := index.Open(ctx, index.Options{Dir: e.cfg.DataDir, Logger: log, Embedder: pool, Reranker: pool})
+	b, eng, err := openBackend(ctx, e.cfg, e.cfg.DataDir, log, pool)
 	if err != nil {
 		return nil, err
 	}
-	return &app{cfg: e.cfg, log: log, engine: eng, pool: pool}, nil
+	return &app{cfg: e.cfg, log: log, backend: b, engine: eng, pool: pool}, nil
 }
 
-func (a *app) Close() error { return a.engine.Close() }
+// openBackend opens the configured index tier: the embedded engine in dir,
+// or the Weaviate backend (then the returned *index.Engine is nil).
+func openBackend(ctx context.Context, cfg Config, dir string, log *slog.Logger, pool *modelPool) (index.Backend, *index.Engine, error) {
+	switch cfg.Backend {
+	case "", "embedded":
+		eng, err := index.Open(ctx, index.Options{Dir: dir, Logger: log, Embedder: pool, Reranker: pool})
+		if err != nil {
+			return nil, nil, err
+		}
+		return eng, eng, nil
+	case "weaviate":
+		b, err := openWeaviate(ctx, cfg, log, pool)
+		return b, nil, err
+	}
+	return nil, nil, fmt.Errorf("%w: backend %q: want embedded or weaviate", data.ErrInvalid, cfg.Backend)
+}
+
+func openWeaviate(ctx context.Context, cfg Config, log *slog.Logger, pool *modelPool) (*weaviate.Backend, error) {
+	b, err := weaviate.Open(ctx, weaviate.Config{URL: cfg.WeaviateURL, GRPC: cfg.WeaviateGRPC, APIKey: cfg.WeaviateKey,
+		Replication: cfg.WeaviateReplication, Consistency: cfg.WeaviateConsistency, Embedder: pool, Reranker: pool, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("weaviate backend", "url", cfg.WeaviateURL, "nodes", b.Nodes())
+	return b, nil
+}
+
+// embedded returns the embedded engine, or says that the command needs it.
+func (a *app) embedded(what string) (*index.Engine, error) {
+	if a.engine == nil {
+		return nil, fmt.Errorf("%w: %s works on the embedded backend only (this ragd uses --backend %s)", data.ErrUnsupported, what, a.cfg.Backend)
+	}
+	return a.engine, nil
+}
+
+// embeddingCache is the embedded engine's embedding cache (nil otherwise).
+func (a *app) embeddingCache() ingest.VectorCache {
+	if a.engine == nil {
+		return nil
+	}
+	return a.engine.Store()
+}
+
+func (a *app) Close() error { return a.backend.Close() }
 
 // ensureIndex returns an index's config, creating the index (with the
 // configured default model) when create is set and it does not exist.
 func (a *app) ensureIndex(ctx context.Context, name, model string, create bool) (data.IndexConfig, error) {
-	info, err := a.engine.Index(ctx, name)
+	info, err := a.backend.Index(ctx, name)
 	if err == nil {
 		return info.IndexConfig, nil
 	}
@@ -66,7 +112,7 @@ func (a *app) ensureIndex(ctx context.Context, name, model string, create bool) 
 		}
 		cfg.Model, cfg.Dims, cfg.Metric = model, emb.Info().Dims, data.Cosine
 	}
-	return a.engine.CreateIndex(ctx, cfg)
+	return a.backend.CreateIndex(ctx, cfg)
 }
 
 // generator builds the configured answer generator.
@@ -152,7 +198,7 @@ func (a *app) indexNames(ctx context.Context, name string) ([]string, error) {
 	if name != "" {
 		return []string{name}, nil
 	}
-	infos, err := a.engine.Indexes(ctx)
+	infos, err := a.backend.Indexes(ctx)
 	if err != nil {
 		return nil, err
 	}

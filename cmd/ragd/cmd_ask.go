@@ -40,7 +40,7 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hits, err := a.engine.Search(ctx, *name, data.Query{Text: question, TopK: *topK, Mode: data.Mode(*mode)})
+	hits, err := a.backend.Search(ctx, *name, data.Query{Text: question, TopK: *topK, Mode: data.Mode(*mode)})
 	if err != nil {
 		return err
 	}

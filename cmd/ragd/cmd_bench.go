@@ -134,7 +134,7 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 		return err
 	}
 	defer eng.Close()
-	a := &app{cfg: e.cfg, log: log, engine: eng, pool: pool}
+	a := &app{cfg: e.cfg, log: log, backend: eng, engine: eng, pool: pool}
 	icfg, err := a.ensureIndex(ctx, "bench", e.cfg.Model, true)
 	if err != nil {
 		return err

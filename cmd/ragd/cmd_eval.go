@@ -22,7 +22,7 @@ func init() {
 
 // evalTarget adapts one index to eval's Searcher and Loader.
 type evalTarget struct {
-	engine *index.Engine
+	engine index.Backend
 	name   string
 	emb    embed.Embedder
 	cache  ingest.VectorCache
@@ -82,20 +82,32 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		strings.Contains(*modes, "rrf") || strings.Contains(*modes, "convex")
 	dir := e.cfg.DataDir
 	name := *indexName
+	weaviateTemp := false
 	if name == "" {
-		tmp, err := os.MkdirTemp("", "ragd-eval-")
-		if err != nil {
-			return err
+		if e.cfg.Backend == "weaviate" {
+			// A throw-away index in the shared cluster, dropped at the end.
+			name, weaviateTemp = fmt.Sprintf("eval-%d", time.Now().UnixNano()), true
+		} else {
+			tmp, err := os.MkdirTemp("", "ragd-eval-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			dir, name = tmp, "eval"
 		}
-		defer os.RemoveAll(tmp)
-		dir, name = tmp, "eval"
 	}
-	eng, err := index.Open(ctx, index.Options{Dir: dir, Logger: log, Embedder: pool, Reranker: pool})
+	b, eng, err := openBackend(ctx, e.cfg, dir, log, pool)
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
-	t := &evalTarget{engine: eng, name: name, cache: eng.Store(), chunk: ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap}}
+	defer b.Close()
+	if weaviateTemp {
+		defer func() { _ = b.DropIndex(context.WithoutCancel(ctx), name) }()
+	}
+	t := &evalTarget{engine: b, name: name, chunk: ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap}}
+	if eng != nil {
+		t.cache = eng.Store()
+	}
 	if *indexName == "" {
 		cfg := data.IndexConfig{Name: name}
 		if needVectors && !noModel(e.cfg.Model) {
@@ -104,7 +116,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			}
 			cfg.Model, cfg.Dims, cfg.Metric = e.cfg.Model, t.emb.Info().Dims, data.Cosine
 		}
-		if _, err := eng.CreateIndex(ctx, cfg); err != nil {
+		if _, err := b.CreateIndex(ctx, cfg); err != nil {
 			return err
 		}
 		start := time.Now()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/index"
@@ -36,7 +37,7 @@ func runIndexes(ctx context.Context, e *env, args []string) error {
 	defer a.Close()
 	switch verb {
 	case "list", "ls":
-		infos, err := a.engine.Indexes(ctx)
+		infos, err := a.backend.Indexes(ctx)
 		if err != nil {
 			return err
 		}
@@ -71,7 +72,7 @@ func runIndexes(ctx context.Context, e *env, args []string) error {
 			cfg = ic
 			cfg.Metric = data.Metric(*metric)
 		}
-		created, err := a.engine.CreateIndex(ctx, cfg)
+		created, err := a.backend.CreateIndex(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -84,7 +85,7 @@ func runIndexes(ctx context.Context, e *env, args []string) error {
 		if len(pos) < 2 {
 			return usageErr("indexes delete NAME")
 		}
-		if err := a.engine.DropIndex(ctx, pos[1]); err != nil {
+		if err := a.backend.DropIndex(ctx, pos[1]); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "deleted index %q\n", pos[1])
@@ -108,26 +109,74 @@ func (a *app) ensureIndexCfg(ctx context.Context, name, model string) (data.Inde
 }
 
 func runReindex(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "reindex", "reindex [--index NAME]  (all indexes when omitted)")
-	name := fs.String("index", "", "index to rebuild (default: all)")
+	fs := newFlags(e, "reindex", "reindex [--index NAME] [--to weaviate]  (all indexes when --index is omitted)")
+	name := fs.String("index", "", "index to rebuild or copy (default: all)")
+	to := fs.String("to", "", "copy the embedded indexes (in --data-dir) to this backend instead of rebuilding them: weaviate (with --weaviate-url ...)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *to != "" {
+		return copyToBackend(ctx, e, *name, *to)
 	}
 	a, err := openApp(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	eng, err := a.embedded("reindex (without --to)")
+	if err != nil {
+		return err
+	}
 	names, err := a.indexNames(ctx, *name)
 	if err != nil {
 		return err
 	}
 	for _, n := range names {
-		rep, err := a.engine.Reindex(ctx, n)
+		rep, err := eng.Reindex(ctx, n)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "reindexed %q: %d chunks into the keyword index, %d vectors into the vector index in %s\n", n, rep.Chunks, rep.Vectors, rep.Elapsed)
+	}
+	return nil
+}
+
+// copyToBackend copies embedded indexes into another backend: the switch
+// from one machine's store to a Weaviate cluster.
+func copyToBackend(ctx context.Context, e *env, name, to string) error {
+	if to != "weaviate" {
+		return usageErr("--to %q: the only other backend is weaviate", to)
+	}
+	log := newLogger(e.cfg, e.stderr)
+	pool := newModelPool(e.cfg, log)
+	src, err := index.Open(ctx, index.Options{Dir: e.cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := openWeaviate(ctx, e.cfg, log, pool)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	names := []string{name}
+	if name == "" {
+		infos, err := src.Indexes(ctx)
+		if err != nil {
+			return err
+		}
+		names = names[:0]
+		for _, in := range infos {
+			names = append(names, in.Name)
+		}
+	}
+	for _, n := range names {
+		st, err := copyIndex(ctx, src, dst, n, e.stderr)
+		if err != nil {
+			return fmt.Errorf("copy %q: %w", n, err)
+		}
+		fmt.Fprintf(e.stdout, "copied %q to weaviate: %d documents, %d chunks, %d unchanged, %s (%.0f chunks/s)\n", n, st.Docs, st.Chunks, st.Skipped,
+			st.Elapsed.Round(time.Millisecond), float64(st.Chunks)/max(st.Elapsed.Seconds(), 1e-9))
 	}
 	return nil
 }

@@ -58,11 +58,11 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		Index: *name, Include: include, Exclude: exclude, Sync: *sync, Force: *force, Workers: *workers,
 		Load:     ingest.LoadOptions{Format: *format},
 		Chunk:    ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap},
-		Embedder: emb, Cache: a.engine.Store(), Logger: a.log, Stdin: e.stdin,
+		Embedder: emb, Cache: a.embeddingCache(), Logger: a.log, Stdin: e.stdin,
 	}
 	bar := newProgressBar(e.stderr, !*quiet)
 	cfg.Progress = bar.update
-	sum, err := ingest.Run(ctx, a.engine, paths, cfg)
+	sum, err := ingest.Run(ctx, a.backend, paths, cfg)
 	bar.done()
 	if err != nil {
 		return err

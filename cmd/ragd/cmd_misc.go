@@ -123,6 +123,10 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	eng, err := a.embedded("check")
+	if err != nil {
+		return err
+	}
 	names, err := a.indexNames(ctx, *name)
 	if err != nil {
 		return err
@@ -130,15 +134,15 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	bad := 0
 	var reports []any
 	for _, n := range names {
-		rep, err := a.engine.Check(ctx, n)
+		rep, err := eng.Check(ctx, n)
 		if err != nil {
 			return err
 		}
 		if !rep.OK() && *repair {
-			if _, err := a.engine.Reindex(ctx, n); err != nil {
+			if _, err := eng.Reindex(ctx, n); err != nil {
 				return err
 			}
-			after, err := a.engine.Check(ctx, n)
+			after, err := eng.Check(ctx, n)
 			if err != nil {
 				return err
 			}

@@ -46,10 +46,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			a.log.Warn("default model not available; vector search needs it", "model", a.cfg.Model, "err", err)
 		}
 	}
-	srv := api.New(api.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
+	srv := api.New(api.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
 		ResultCache: rcache.New(rcache.DefaultConfig())})
-	cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.engine, Models: poolAdapter{a.pool}, Generator: gen,
+	cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed})
 	web.Register(srv.Echo())
 	if origins := splitList(a.cfg.CORSOrigins); len(origins) > 0 {

@@ -35,7 +35,11 @@ func runSnapshot(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer a.Close()
-		man, err := a.engine.Snapshot(ctx, dir)
+		eng, err := a.embedded("snapshot")
+		if err != nil {
+			return err
+		}
+		man, err := eng.Snapshot(ctx, dir)
 		if err != nil {
 			return err
 		}

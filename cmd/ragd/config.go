@@ -63,6 +63,21 @@ type Config struct {
 	// CORSOrigins is a comma-separated list of browser origins allowed to
 	// call the API (empty: no cross-origin access).
 	CORSOrigins string `json:"cors_origins"`
+	// Backend is the index tier: "embedded" (the store of record with
+	// bleve and ragd's HNSW in DataDir) or "weaviate" (a Weaviate cluster at
+	// WeaviateURL; ragd keeps nothing on local disk but caches).
+	Backend string `json:"backend"`
+	// WeaviateURL is the Weaviate REST address (http://host:port).
+	WeaviateURL string `json:"weaviate_url"`
+	// WeaviateGRPC is its gRPC host:port (default: the URL's host, port 50051).
+	WeaviateGRPC string `json:"weaviate_grpc"`
+	// WeaviateKey is a Weaviate API key (optional).
+	WeaviateKey string `json:"weaviate_key"`
+	// WeaviateReplication is the replication factor of new indexes (0: 3,
+	// or the number of nodes when fewer).
+	WeaviateReplication int `json:"weaviate_replication"`
+	// WeaviateConsistency is ONE, QUORUM (default) or ALL.
+	WeaviateConsistency string `json:"weaviate_consistency"`
 }
 
 func defaultConfig() Config {
@@ -76,6 +91,7 @@ func defaultConfig() Config {
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
 		MaxBodyBytes:    32 << 20,
+		Backend:         "embedded",
 	}
 }
 

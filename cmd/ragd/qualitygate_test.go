@@ -24,24 +24,6 @@ var qualityFloors = map[string]struct{ ndcg, ap float64 }{
 	"hybrid-rrf": {ndcg: qgHybridNDCG, ap: qgHybridMAP},
 }
 
-func qgSharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
-}
-
 func TestQualityGateCranfield(t *testing.T) {
 	cran := filepath.Join(qgSharedDir(t), "datasets", "cranfield")
 	if _, err := os.Stat(filepath.Join(cran, "cran.all.1400")); err != nil {

@@ -1,0 +1,185 @@
+//go:build weaviate
+
+package weaviate
+
+// These tests need a running Weaviate: scripts/weaviate/test.sh starts one
+// node (and a 3-node cluster for the failover test) and runs them with
+// -tags weaviate. Without the tag they are not built.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/index/backendtest"
+)
+
+func liveConfig(t *testing.T) Config {
+	t.Helper()
+	url := os.Getenv("RAGD_WEAVIATE_URL")
+	if url == "" {
+		t.Fatal("RAGD_WEAVIATE_URL is not set: run scripts/weaviate/test.sh, which starts Weaviate for these tests")
+	}
+	return Config{URL: url, GRPC: os.Getenv("RAGD_WEAVIATE_GRPC"), Timeout: 30 * time.Second}
+}
+
+func openLive(t *testing.T, cfg Config) *Backend {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// uniquePrefix keeps runs against a shared node apart.
+func uniquePrefix(t *testing.T) string {
+	return fmt.Sprintf("t%x-", time.Now().UnixNano()&0xffffffffff)
+}
+
+func TestWeaviateBackendConformance(t *testing.T) {
+	cfg := liveConfig(t)
+	backendtest.Run(t, func(t *testing.T) (index.Backend, string) {
+		return openLive(t, cfg), uniquePrefix(t)
+	})
+}
+
+// TestWeaviateFailover runs on a 3-node cluster (RAGD_WEAVIATE_CLUSTER_DIR,
+// started by scripts/weaviate/cluster.sh): with replication 3, one node is
+// killed in the middle of a query load, every query must still succeed and
+// writes go on; after a restart the node catches up with what it missed.
+func TestWeaviateFailover(t *testing.T) {
+	dir := os.Getenv("RAGD_WEAVIATE_CLUSTER_DIR")
+	url := os.Getenv("RAGD_WEAVIATE_CLUSTER_URL")
+	if dir == "" || url == "" {
+		t.Fatal("RAGD_WEAVIATE_CLUSTER_DIR/_URL are not set: run scripts/weaviate/test.sh, which starts a 3-node cluster for this test")
+	}
+	script := os.Getenv("RAGD_WEAVIATE_SCRIPT")
+	b := openLive(t, Config{URL: url, GRPC: os.Getenv("RAGD_WEAVIATE_CLUSTER_GRPC"), Replication: 3, Consistency: "QUORUM", Timeout: 30 * time.Second})
+	if b.Nodes() != 3 {
+		t.Fatalf("cluster has %d nodes, want 3", b.Nodes())
+	}
+	ctx := context.Background()
+	name := uniquePrefix(t) + "failover"
+	if _, err := b.CreateIndex(ctx, data.IndexConfig{Name: name, Dims: backendtest.Dims, Metric: data.Cosine}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.DropIndex(context.Background(), name) })
+	write := func(from, to int) {
+		t.Helper()
+		start := time.Now()
+		defer func() { t.Logf("write %d..%d took %s", from, to, time.Since(start)) }()
+		var docs []data.Document
+		for i := from; i < to; i++ {
+			docs = append(docs, backendtest.Doc(fmt.Sprintf("doc-%04d", i), uint64(i+1), map[string]any{"part": float64(i % 7)},
+				fmt.Sprintf("document %d about topic%d and common words", i, i%13)))
+		}
+		if _, err := b.PutDocuments(ctx, name, docs, false); err != nil {
+			t.Fatalf("write %d..%d: %v", from, to, err)
+		}
+	}
+	write(0, 300)
+
+	var queries, failures atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				q := data.Query{Text: fmt.Sprintf("topic%d", (i+w)%13), Mode: data.ModeBM25, TopK: 5}
+				if i%2 == 1 {
+					q = data.Query{Vector: backendtest.Vector(uint64(i%300+1) * 100), Mode: data.ModeVector, TopK: 5}
+				}
+				hits, err := b.Search(ctx, name, q)
+				queries.Add(1)
+				if err == nil && len(hits) == 0 {
+					err = fmt.Errorf("query %+v found nothing", q)
+				}
+				if err != nil {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	before := queries.Load()
+	if out, err := exec.Command("bash", script, "kill", dir, "2").CombinedOutput(); err != nil {
+		close(stop)
+		wg.Wait()
+		t.Fatalf("kill node 2: %v\n%s", err, out)
+	}
+	time.Sleep(3 * time.Second)
+	write(300, 400) // QUORUM writes succeed with 2 of 3 replicas
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+	after := queries.Load()
+	t.Logf("%d queries (%d after the kill), %d failed", after, after-before, failures.Load())
+	if failures.Load() > 0 {
+		t.Errorf("%d of %d queries failed with a node down; first: %v", failures.Load(), after, firstErr.Load())
+	}
+	if after-before < 20 {
+		t.Errorf("only %d queries ran after the kill", after-before)
+	}
+	if out, err := exec.Command("bash", script, "restart", dir, "2").CombinedOutput(); err != nil {
+		t.Fatalf("restart node 2: %v\n%s", err, out)
+	}
+	// Catch-up: node 2's replica of the chunk collection reaches 400
+	// objects (async replication copies what it missed).
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		n, err := b.nodeObjects(ctx, chunkClass(name), "weaviate-2")
+		if err == nil && n == 400 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2 did not catch up: %d objects (%v), want 400", n, err)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	info, err := b.Index(ctx, name)
+	if err != nil || info.Stats.Documents != 400 || info.Stats.Chunks != 400 {
+		t.Errorf("after restart: %+v %v", info.Stats, err)
+	}
+}
+
+// nodeObjects is the number of objects a node holds for a collection (the
+// sum over its shards), from Weaviate's verbose node status.
+func (b *Backend) nodeObjects(ctx context.Context, cls, node string) (int64, error) {
+	res, err := b.c.Cluster().NodesStatusGetter().WithClass(cls).WithOutput("verbose").Do(ctx)
+	if err != nil {
+		return 0, wrap("nodes", err)
+	}
+	for _, n := range res.Nodes {
+		if n.Name != node {
+			continue
+		}
+		var total int64
+		for _, s := range n.Shards {
+			if s.Class == cls {
+				total += s.ObjectCount
+			}
+		}
+		return total, nil
+	}
+	return 0, fmt.Errorf("node %q: %w", node, data.ErrNotFound)
+}
