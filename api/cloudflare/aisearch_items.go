@@ -1,0 +1,699 @@
+package cloudflare
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/api"
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/ingest"
+)
+
+// Limits on AI Search items.
+const (
+	// DefaultMaxItemBytes bounds one uploaded file (Config.MaxItemBytes).
+	DefaultMaxItemBytes = 32 << 20
+	MaxItemKeyBytes     = 512
+	MaxItemMetadata     = 10 << 10
+	MaxItemMetadataKey  = 128
+	DefaultChunksLimit  = 100
+	MaxChunksLimit      = 1000
+)
+
+// itemJSON is the SDK's ItemGetResponse (and ItemUploadResponse).
+type itemJSON struct {
+	ID          string         `json:"id"`
+	Checksum    string         `json:"checksum"`
+	ChunksCount *int           `json:"chunks_count"`
+	CreatedAt   string         `json:"created_at"`
+	FileSize    int64          `json:"file_size"`
+	Key         string         `json:"key"`
+	LastSeenAt  string         `json:"last_seen_at"`
+	Metadata    map[string]any `json:"metadata"`
+	Namespace   string         `json:"namespace"`
+	NextAction  *string        `json:"next_action"`
+	SourceID    *string        `json:"source_id"`
+	Status      string         `json:"status"`
+	Error       string         `json:"error,omitempty"`
+}
+
+func describeItem(ns string, it *itemRecord) itemJSON {
+	return itemJSON{ID: it.ID, Checksum: it.Checksum, ChunksCount: it.Chunks, CreatedAt: *isoTime(it.CreatedAt), FileSize: it.FileSize,
+		Key: it.Key, LastSeenAt: *isoTime(it.LastSeenAt), Metadata: it.Metadata, Namespace: ns, Status: it.Status, Error: it.Error}
+}
+
+// itemJob asks the worker to index one generation of an item.
+type itemJob struct {
+	ns, inst, item string
+	gen            int
+}
+
+// itemWorker indexes uploads in the background, one at a time. Close
+// cancels the running job (its item goes back to queued) and waits; the
+// upload stays on disk and is indexed at the next start.
+type itemWorker struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	wake   chan struct{}
+	mu     sync.Mutex
+	queue  []itemJob
+	closed bool
+}
+
+func (h *handler) startWorker() {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &itemWorker{ctx: ctx, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	h.worker = w
+	// Requeue what an earlier run left unfinished.
+	var jobs []itemJob
+	h.ais.read(func(d *aisData) {
+		for _, inst := range d.Instances {
+			for _, it := range inst.Items {
+				if it.Status == itemQueued || it.Status == itemRunning {
+					jobs = append(jobs, itemJob{ns: inst.Namespace, inst: inst.ID, item: it.ID, gen: it.Generation})
+				}
+			}
+		}
+	})
+	sort.Slice(jobs, func(i, j int) bool { return jobs[i].item < jobs[j].item })
+	for _, j := range jobs {
+		w.push(j)
+	}
+	go func() {
+		defer close(w.done)
+		for {
+			j, ok := w.next()
+			if !ok {
+				return
+			}
+			h.processItem(w.ctx, j)
+		}
+	}()
+}
+
+func (w *itemWorker) push(j itemJob) {
+	w.mu.Lock()
+	if !w.closed {
+		w.queue = append(w.queue, j)
+	}
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *itemWorker) next() (itemJob, bool) {
+	for {
+		w.mu.Lock()
+		if w.closed || w.ctx.Err() != nil {
+			w.mu.Unlock()
+			return itemJob{}, false
+		}
+		if len(w.queue) > 0 {
+			j := w.queue[0]
+			w.queue = w.queue[1:]
+			w.mu.Unlock()
+			return j, true
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.wake:
+		case <-w.ctx.Done():
+		}
+	}
+}
+
+// stop ends the worker: no new job starts, the running one is cancelled
+// and its item requeued in the saved state.
+func (w *itemWorker) stop() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.cancel()
+	<-w.done
+}
+
+// processItem indexes one item generation. It returns once the item is
+// completed, failed, superseded, deleted, or put back in the queue
+// because ctx ended.
+func (h *handler) processItem(ctx context.Context, j itemJob) {
+	snapshot := func() (instanceRecord, itemRecord, bool) {
+		var inst instanceRecord
+		var it itemRecord
+		found := false
+		h.ais.read(func(d *aisData) {
+			r, ok := d.Instances[instKey(j.ns, j.inst)]
+			if !ok {
+				return
+			}
+			p, ok := r.Items[j.item]
+			if !ok || p.Generation != j.gen || (p.Status != itemQueued && p.Status != itemRunning) {
+				return
+			}
+			inst, it, found = *r, *p, true
+			inst.Items = nil
+		})
+		return inst, it, found
+	}
+	inst, _, found := snapshot()
+	if !found {
+		return
+	}
+	l := h.writeLock(inst.Index)
+	l.Lock()
+	defer l.Unlock()
+	inst, it, found := snapshot()
+	if !found {
+		return
+	}
+	setItem := func(fn func(it *itemRecord)) bool {
+		changed := false
+		_ = h.ais.update(func(d *aisData) error {
+			r, ok := d.Instances[instKey(j.ns, j.inst)]
+			if !ok {
+				return nil
+			}
+			p, ok := r.Items[j.item]
+			if !ok || p.Generation != j.gen {
+				return nil
+			}
+			fn(p)
+			r.LastActivity = time.Now().UTC()
+			changed = true
+			return nil
+		})
+		return changed
+	}
+	setItem(func(p *itemRecord) { p.Status = itemRunning })
+	docIDs, chunks, warn, err := h.indexItem(ctx, inst, it)
+	if ctx.Err() != nil {
+		// Shutdown or a cancelled request: leave the upload for the next try.
+		setItem(func(p *itemRecord) { p.Status = itemQueued })
+		if err == nil {
+			h.dropStale(inst.Index, it.DocIDs, docIDs)
+		}
+		return
+	}
+	keep := docIDs
+	if err != nil {
+		keep = nil
+	}
+	h.dropStale(inst.Index, it.DocIDs, keep)
+	now := time.Now().UTC()
+	if setItem(func(p *itemRecord) {
+		p.ProcessedAt, p.DocIDs = now, keep
+		if err != nil {
+			p.Status, p.Error, p.Chunks = itemError, err.Error(), nil
+			return
+		}
+		n := chunks
+		p.Status, p.Error, p.Chunks = itemCompleted, warn, &n
+	}) {
+		h.ais.dropBlob(it.ID)
+	}
+	if err != nil {
+		h.log.Warn("AI Search item failed", "instance", inst.ID, "key", it.Key, "err", err)
+	}
+}
+
+// dropStale deletes the documents an earlier upload of an item wrote that
+// the new one did not.
+func (h *handler) dropStale(idx string, old, keep []string) {
+	kept := map[string]bool{}
+	for _, id := range keep {
+		kept[id] = true
+	}
+	var gone []string
+	for _, id := range old {
+		if !kept[id] {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	if _, _, err := h.cfg.Engine.DeleteDocuments(context.Background(), idx, gone); err != nil && !isNotFound(err) {
+		h.log.Warn("AI Search: removing an item's old documents failed", "index", idx, "err", err)
+	}
+}
+
+// indexItem loads, chunks, embeds and writes an item's documents.
+func (h *handler) indexItem(ctx context.Context, inst instanceRecord, it itemRecord) (docIDs []string, chunks int, warn string, err error) {
+	b, err := h.ais.blob(it.ID)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	parsed, err := ingest.LoadReader(ctx, bytes.NewReader(b), it.Key, it.Format, ingest.LoadOptions{MaxFileBytes: h.cfg.MaxItemBytes})
+	var pe *ingest.PartialError
+	if errors.As(err, &pe) && len(parsed) > 0 {
+		warn, err = pe.Error(), nil
+	}
+	if err != nil {
+		return nil, 0, "", err
+	}
+	docs := make([]data.Document, 0, len(parsed))
+	for _, p := range parsed {
+		d := p.Doc
+		if it.Format == ingest.FormatJSONL {
+			d.ID = it.Key + "/" + p.Doc.ID
+		} else {
+			d.ID = it.Key
+		}
+		d.Source = it.Key
+		if len(it.Metadata) > 0 {
+			m := make(map[string]any, len(d.Metadata)+len(it.Metadata))
+			for k, v := range d.Metadata {
+				m[k] = v
+			}
+			for k, v := range it.Metadata {
+				m[k] = v
+			}
+			d.Metadata = m
+		}
+		d.Chunks = nil
+		docs = append(docs, d)
+		docIDs = append(docIDs, d.ID)
+	}
+	var emb embed.Embedder
+	if inst.Model != "" {
+		if h.cfg.Models == nil {
+			return nil, 0, "", fmt.Errorf("embedding model %q: no models configured: %w", inst.Model, data.ErrUnavailable)
+		}
+		if emb, err = h.cfg.Models.Embedder(ctx, inst.Model); err != nil {
+			return nil, 0, "", err
+		}
+	}
+	size, overlap := inst.chunkSizes()
+	sum, err := ingest.Documents(ctx, h.cfg.Engine, docs, ingest.Config{Index: inst.Index, Force: true, Embedder: emb,
+		Cache: h.cfg.Engine.Store(), Logger: h.log, Chunk: ingest.ChunkOptions{Size: size, Overlap: overlap}})
+	if err != nil {
+		return nil, 0, "", err
+	}
+	return docIDs, sum.Chunks, warn, nil
+}
+
+// uploadForm is the SDK's ItemUploadParams.File, sent as multipart/form-data.
+type uploadForm struct {
+	key, contentType string
+	body             []byte
+	metadata         map[string]any
+	wait             bool
+}
+
+// tooLarge turns a body-limit error met while reading multipart parts into
+// data.ErrTooLarge.
+func tooLarge(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+		return fmt.Errorf("%w: request body over the size limit", data.ErrTooLarge)
+	}
+	return invalid("multipart body: %v", err)
+}
+
+func (h *handler) readUpload(c echo.Context) (uploadForm, error) {
+	var f uploadForm
+	req := c.Request()
+	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || mt != "multipart/form-data" {
+		return f, invalid("upload items as multipart/form-data with a file field (got Content-Type %q)", req.Header.Get(echo.HeaderContentType))
+	}
+	req.Body = http.MaxBytesReader(c.Response(), req.Body, h.cfg.MaxBodyBytes)
+	mr, err := req.MultipartReader()
+	if err != nil {
+		return f, invalid("multipart body: %v", err)
+	}
+	seen := map[string]bool{}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return f, tooLarge(err)
+		}
+		name := part.FormName()
+		if seen[name] {
+			return f, invalid("form field %q given twice", name)
+		}
+		seen[name] = true
+		switch name {
+		case "file":
+			_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+			f.key = params["filename"]
+			f.contentType = part.Header.Get(echo.HeaderContentType)
+			b, err := io.ReadAll(io.LimitReader(part, h.cfg.MaxItemBytes+1))
+			if err != nil {
+				return f, tooLarge(err)
+			}
+			if int64(len(b)) > h.cfg.MaxItemBytes {
+				return f, fmt.Errorf("%w: file over %d bytes", data.ErrTooLarge, h.cfg.MaxItemBytes)
+			}
+			f.body = b
+		case "metadata", "wait_for_completion":
+			b, err := api.ReadBody(io.LimitReader(part, MaxItemMetadata+1))
+			if err != nil {
+				return f, tooLarge(err)
+			}
+			if len(b) > MaxItemMetadata {
+				return f, invalid("%s over %d bytes", name, MaxItemMetadata)
+			}
+			if name == "wait_for_completion" {
+				if f.wait, err = strconv.ParseBool(strings.TrimSpace(string(b))); err != nil {
+					return f, invalid("wait_for_completion %q: want true or false", b)
+				}
+				continue
+			}
+			if f.metadata, err = itemMetadata(b); err != nil {
+				return f, err
+			}
+		default:
+			return f, invalid("unknown form field %q (want file, metadata, wait_for_completion)", name)
+		}
+	}
+	if !seen["file"] {
+		return f, invalid("the form has no file field")
+	}
+	if err := checkKey(f.key); err != nil {
+		return f, err
+	}
+	if len(bytes.TrimSpace(f.body)) == 0 {
+		return f, invalid("file %q is empty", f.key)
+	}
+	return f, nil
+}
+
+// itemMetadata parses the metadata form field: a JSON object of strings,
+// numbers and booleans.
+func itemMetadata(b []byte) (map[string]any, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := api.DecodeJSON(b, &m); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	for k, v := range m {
+		if k == "" || len(k) > MaxItemMetadataKey || strings.HasPrefix(k, "$") || strings.ContainsAny(k, ".\"") {
+			return nil, invalid("metadata key %q: 1..%d bytes, not starting with '$', without '.' or '\"'", k, MaxItemMetadataKey)
+		}
+		switch v.(type) {
+		case string, float64, bool:
+		default:
+			return nil, invalid("metadata %q: values must be strings, numbers or booleans", k)
+		}
+	}
+	return m, nil
+}
+
+func checkKey(key string) error {
+	if key == "" {
+		return invalid("the file part has no filename (it becomes the item key)")
+	}
+	if len(key) > MaxItemKeyBytes || !utf8.ValidString(key) || strings.IndexFunc(key, unicode.IsControl) >= 0 {
+		return invalid("item key %q: want 1..%d bytes of UTF-8 without control characters", key, MaxItemKeyBytes)
+	}
+	return nil
+}
+
+// itemFormat picks the loader: the file extension, else the part's
+// Content-Type, else the content.
+func itemFormat(f uploadForm) (string, error) {
+	byExt := map[string]string{".txt": ingest.FormatText, ".text": ingest.FormatText, ".md": ingest.FormatMarkdown,
+		".markdown": ingest.FormatMarkdown, ".html": ingest.FormatHTML, ".htm": ingest.FormatHTML, ".xhtml": ingest.FormatHTML,
+		".pdf": ingest.FormatPDF, ".jsonl": ingest.FormatJSONL, ".ndjson": ingest.FormatJSONL}
+	byType := map[string]string{"text/plain": ingest.FormatText, "text/markdown": ingest.FormatMarkdown, "text/html": ingest.FormatHTML,
+		"application/pdf": ingest.FormatPDF, "application/x-ndjson": ingest.FormatJSONL, "application/jsonl": ingest.FormatJSONL}
+	if fm, ok := byExt[strings.ToLower(path.Ext(f.key))]; ok {
+		return fm, nil
+	}
+	mt, _, _ := mime.ParseMediaType(f.contentType)
+	if fm, ok := byType[mt]; ok {
+		return fm, nil
+	}
+	fm, err := ingest.DetectFormat("", f.body[:min(len(f.body), 4096)])
+	if err != nil {
+		return "", fmt.Errorf("file %q: %w (ragd reads txt, md, html, pdf and jsonl)", f.key, err)
+	}
+	return fm, nil
+}
+
+func (h *handler) uploadItem(c echo.Context) error {
+	ns, id := namespaceParam(c), c.Param("index")
+	inst, err := h.instance(ns, id)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	f, err := h.readUpload(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	format, err := itemFormat(f)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	sum := sha256.Sum256(f.body)
+	now := time.Now().UTC()
+	l := h.writeLock(inst.Index)
+	l.Lock()
+	var itemID string
+	var gen int
+	err = h.ais.update(func(d *aisData) error {
+		r, ok := d.Instances[instKey(ns, id)]
+		if !ok {
+			return fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
+		}
+		var it *itemRecord
+		for _, p := range r.Items {
+			if p.Key == f.key {
+				it = p
+			}
+		}
+		if it == nil {
+			it = &itemRecord{ID: newMutationID(), Key: f.key, CreatedAt: now}
+		}
+		// The bytes go to disk before the state names them.
+		if err := h.ais.putBlobLocked(it.ID, f.body); err != nil {
+			return err
+		}
+		it.Checksum, it.FileSize, it.Format, it.Metadata = hex.EncodeToString(sum[:]), int64(len(f.body)), format, f.metadata
+		it.Status, it.Error, it.Chunks, it.LastSeenAt = itemQueued, "", nil, now
+		it.Generation++
+		if r.Items == nil {
+			r.Items = map[string]*itemRecord{}
+		}
+		r.Items[it.ID] = it
+		r.LastActivity = now
+		itemID, gen = it.ID, it.Generation
+		return nil
+	})
+	l.Unlock()
+	if err != nil {
+		return h.fail(c, err)
+	}
+	j := itemJob{ns: ns, inst: id, item: itemID, gen: gen}
+	if f.wait {
+		h.processItem(c.Request().Context(), j)
+	}
+	it, err := h.item(ns, id, itemID)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	if it.Status == itemQueued && it.Generation == gen {
+		h.worker.push(j)
+	}
+	return ok(c, describeItem(ns, &it))
+}
+
+// item returns a copy of one item.
+func (h *handler) item(ns, id, itemID string) (itemRecord, error) {
+	var out itemRecord
+	var err error
+	h.ais.read(func(d *aisData) {
+		r, ok := d.Instances[instKey(ns, id)]
+		if _, nsOK := d.Namespaces[ns]; !ok || !nsOK {
+			err = fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
+			return
+		}
+		p, ok := r.Items[itemID]
+		if !ok {
+			err = fmt.Errorf("item %q in instance %q: %w", itemID, id, data.ErrNotFound)
+			return
+		}
+		out = *p
+	})
+	return out, err
+}
+
+func (h *handler) listItems(c echo.Context) error {
+	ns, id := namespaceParam(c), c.Param("index")
+	page, perPage, err := paging(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	q := c.QueryParams()
+	status := q.Get("status")
+	switch status {
+	case "", itemQueued, itemRunning, itemCompleted, itemError, "skipped", "outdated":
+	default:
+		return h.fail(c, invalid("status %q: want queued, running, completed, error, skipped or outdated", status))
+	}
+	sortBy := q.Get("sort_by")
+	if sortBy != "" && sortBy != "status" && sortBy != "modified_at" {
+		return h.fail(c, invalid("sort_by %q: want status or modified_at", sortBy))
+	}
+	for k := range q {
+		switch k {
+		case "page", "per_page", "status", "sort_by", "key", "search", "item_id":
+		default:
+			return h.fail(c, unsupported("query parameter %q is not supported by ragd", k))
+		}
+	}
+	var items []itemRecord
+	h.ais.read(func(d *aisData) {
+		r, ok := d.Instances[instKey(ns, id)]
+		if _, nsOK := d.Namespaces[ns]; !ok || !nsOK {
+			err = fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
+			return
+		}
+		for _, p := range r.Items {
+			if (status == "" || p.Status == status) && (q.Get("key") == "" || p.Key == q.Get("key")) &&
+				(q.Get("item_id") == "" || p.ID == q.Get("item_id")) && strings.Contains(p.Key, q.Get("search")) {
+				items = append(items, *p)
+			}
+		}
+	})
+	if err != nil {
+		return h.fail(c, err)
+	}
+	sort.Slice(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		switch {
+		case sortBy == "status" && a.Status != b.Status:
+			return a.Status < b.Status
+		case sortBy == "modified_at" && !a.LastSeenAt.Equal(b.LastSeenAt):
+			return a.LastSeenAt.After(b.LastSeenAt)
+		}
+		return a.Key < b.Key
+	})
+	lo, hi, info := pageOf(len(items), page, perPage)
+	out := make([]itemJSON, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		out = append(out, describeItem(ns, &items[i]))
+	}
+	return okPage(c, out, info)
+}
+
+func (h *handler) getItem(c echo.Context) error {
+	ns := namespaceParam(c)
+	it, err := h.item(ns, c.Param("index"), c.Param("item"))
+	if err != nil {
+		return h.fail(c, err)
+	}
+	return ok(c, describeItem(ns, &it))
+}
+
+func (h *handler) deleteItem(c echo.Context) error {
+	ns, id, itemID := namespaceParam(c), c.Param("index"), c.Param("item")
+	inst, err := h.instance(ns, id)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	l := h.writeLock(inst.Index)
+	l.Lock()
+	defer l.Unlock()
+	it, err := h.item(ns, id, itemID)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	if len(it.DocIDs) > 0 {
+		if _, _, err := h.cfg.Engine.DeleteDocuments(c.Request().Context(), inst.Index, it.DocIDs); err != nil {
+			return h.fail(c, err)
+		}
+	}
+	_ = h.ais.update(func(d *aisData) error {
+		if r, ok := d.Instances[instKey(ns, id)]; ok {
+			delete(r.Items, itemID)
+			r.LastActivity = time.Now().UTC()
+		}
+		return nil
+	})
+	h.ais.dropBlob(itemID)
+	return ok(c, map[string]string{"key": it.Key})
+}
+
+// chunkJSON is one entry of the SDK's ItemChunksResponse.
+type chunkJSON struct {
+	ID        string    `json:"id"`
+	Item      chunkItem `json:"item"`
+	Text      string    `json:"text"`
+	StartByte int       `json:"start_byte"`
+	EndByte   int       `json:"end_byte"`
+}
+
+func (h *handler) itemChunks(c echo.Context) error {
+	ns, id, itemID := namespaceParam(c), c.Param("index"), c.Param("item")
+	limit, offset := DefaultChunksLimit, 0
+	for _, p := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"limit", &limit, 1, MaxChunksLimit}, {"offset", &offset, 0, 1 << 30}} {
+		if v := c.QueryParam(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < p.min || n > p.max {
+				return h.fail(c, invalid("%s %q: want an integer in %d..%d", p.name, v, p.min, p.max))
+			}
+			*p.dst = n
+		}
+	}
+	inst, err := h.instance(ns, id)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	it, err := h.item(ns, id, itemID)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	out := []chunkJSON{}
+	skipped := 0
+	for _, docID := range it.DocIDs {
+		doc, err := h.cfg.Engine.Document(c.Request().Context(), inst.Index, docID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return h.fail(c, err)
+		}
+		for _, ch := range doc.Chunks {
+			if skipped < offset {
+				skipped++
+				continue
+			}
+			if len(out) == limit {
+				return ok(c, out)
+			}
+			out = append(out, chunkJSON{ID: ch.ID, Text: ch.Text, StartByte: ch.Start, EndByte: ch.End,
+				Item: chunkItem{Key: it.Key, Metadata: doc.Metadata, Timestamp: it.LastSeenAt.Unix()}})
+		}
+	}
+	return ok(c, out)
+}
