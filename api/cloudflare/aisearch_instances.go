@@ -7,6 +7,7 @@ import (
 	"math"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -427,8 +428,8 @@ func paging(c echo.Context) (page, perPage int, err error) {
 		if v == "" {
 			continue
 		}
-		var n int
-		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || fmt.Sprint(n) != v || n < p.min || n > p.max {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < p.min || n > p.max {
 			return 0, 0, invalid("%s %q: want an integer in %d..%d", p.name, v, p.min, p.max)
 		}
 		*p.dst = n

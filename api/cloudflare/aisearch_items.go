@@ -472,39 +472,47 @@ func (h *handler) uploadItem(c echo.Context) error {
 	}
 	sum := sha256.Sum256(f.body)
 	now := time.Now().UTC()
+	// The write lock orders uploads of one key; the bytes go to disk
+	// before the state names them.
 	l := h.writeLock(inst.Index)
 	l.Lock()
-	var itemID string
-	var gen int
-	err = h.ais.update(func(d *aisData) error {
-		r, ok := d.Instances[instKey(ns, id)]
-		if !ok {
-			return fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
-		}
-		var it *itemRecord
-		for _, p := range r.Items {
-			if p.Key == f.key {
-				it = p
+	itemID := newMutationID()
+	h.ais.read(func(d *aisData) {
+		if r, ok := d.Instances[instKey(ns, id)]; ok {
+			for _, p := range r.Items {
+				if p.Key == f.key {
+					itemID = p.ID
+				}
 			}
 		}
-		if it == nil {
-			it = &itemRecord{ID: newMutationID(), Key: f.key, CreatedAt: now}
-		}
-		// The bytes go to disk before the state names them.
-		if err := h.ais.putBlobLocked(it.ID, f.body); err != nil {
-			return err
-		}
-		it.Checksum, it.FileSize, it.Format, it.Metadata = hex.EncodeToString(sum[:]), int64(len(f.body)), format, f.metadata
-		it.Status, it.Error, it.Chunks, it.LastSeenAt = itemQueued, "", nil, now
-		it.Generation++
-		if r.Items == nil {
-			r.Items = map[string]*itemRecord{}
-		}
-		r.Items[it.ID] = it
-		r.LastActivity = now
-		itemID, gen = it.ID, it.Generation
-		return nil
 	})
+	var gen int
+	err = h.ais.putBlob(itemID, f.body)
+	if err == nil {
+		err = h.ais.update(func(d *aisData) error {
+			r, ok := d.Instances[instKey(ns, id)]
+			if !ok {
+				return fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
+			}
+			it, ok := r.Items[itemID]
+			if !ok {
+				it = &itemRecord{ID: itemID, Key: f.key, CreatedAt: now}
+			}
+			it.Checksum, it.FileSize, it.Format, it.Metadata = hex.EncodeToString(sum[:]), int64(len(f.body)), format, f.metadata
+			it.Status, it.Error, it.Chunks, it.LastSeenAt = itemQueued, "", nil, now
+			it.Generation++
+			if r.Items == nil {
+				r.Items = map[string]*itemRecord{}
+			}
+			r.Items[it.ID] = it
+			r.LastActivity = now
+			gen = it.Generation
+			return nil
+		})
+		if err != nil {
+			h.ais.dropBlob(itemID)
+		}
+	}
 	l.Unlock()
 	if err != nil {
 		return h.fail(c, err)

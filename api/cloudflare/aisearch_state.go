@@ -150,12 +150,13 @@ func (s *aisStore) saveLocked() {
 	}
 }
 
-// putBlobLocked keeps an upload's bytes until it is indexed; the caller
-// holds s.mu (it runs inside update). Item ids are random UUIDs, safe as
-// file names.
-func (s *aisStore) putBlobLocked(itemID string, b []byte) error {
+// putBlob keeps an upload's bytes until it is indexed. Item ids are
+// random UUIDs, safe as file names.
+func (s *aisStore) putBlob(itemID string, b []byte) error {
 	if s.blobs == "" {
+		s.mu.Lock()
 		s.memory[itemID] = b
+		s.mu.Unlock()
 		return nil
 	}
 	if err := os.MkdirAll(s.blobs, 0o700); err != nil {
