@@ -7,7 +7,6 @@ import (
 	"math"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -408,42 +407,6 @@ func (h *handler) instanceModel(s instanceSettings) (string, error) {
 	return h.cfg.DefaultModel, nil
 }
 
-type pageInfo struct {
-	Page       int `json:"page"`
-	PerPage    int `json:"per_page"`
-	Count      int `json:"count"`
-	TotalCount int `json:"total_count"`
-	TotalPages int `json:"total_pages"`
-}
-
-// paging reads ?page= and ?per_page=.
-func paging(c echo.Context) (page, perPage int, err error) {
-	page, perPage = 1, DefaultPerPage
-	for _, p := range []struct {
-		name     string
-		dst      *int
-		min, max int
-	}{{"page", &page, 1, math.MaxInt32}, {"per_page", &perPage, 1, MaxPerPage}} {
-		v := c.QueryParam(p.name)
-		if v == "" {
-			continue
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < p.min || n > p.max {
-			return 0, 0, invalid("%s %q: want an integer in %d..%d", p.name, v, p.min, p.max)
-		}
-		*p.dst = n
-	}
-	return page, perPage, nil
-}
-
-// pageOf cuts one page out of n sorted entries.
-func pageOf(n, page, perPage int) (lo, hi int, info pageInfo) {
-	lo = min((page-1)*perPage, n)
-	hi = min(lo+perPage, n)
-	return lo, hi, pageInfo{Page: page, PerPage: perPage, Count: hi - lo, TotalCount: n, TotalPages: (n + perPage - 1) / perPage}
-}
-
 func (h *handler) listInstances(c echo.Context) error {
 	ns := namespaceParam(c)
 	page, perPage, err := paging(c)
@@ -565,76 +528,6 @@ func (h *handler) deleteInstance(c echo.Context) error {
 		h.ais.dropBlob(itemID)
 	}
 	return ok(c, h.describeInstance(&r))
-}
-
-// statsJSON is the SDK's InstanceStatsResponse.
-type statsJSON struct {
-	Completed    int            `json:"completed"`
-	Error        int            `json:"error"`
-	Queued       int            `json:"queued"`
-	Running      int            `json:"running"`
-	Skipped      int            `json:"skipped"`
-	Outdated     int            `json:"outdated"`
-	LastActivity *string        `json:"last_activity,omitempty"`
-	Engine       statsEngine    `json:"engine"`
-	Degraded     bool           `json:"degraded"`
-	FileErrors   map[string]any `json:"file_embed_errors"`
-}
-
-type statsEngine struct {
-	R2        statsR2        `json:"r2"`
-	Vectorize statsVectorize `json:"vectorize"`
-}
-
-type statsR2 struct {
-	MetadataSizeBytes int64 `json:"metadataSizeBytes"`
-	ObjectCount       int   `json:"objectCount"`
-	PayloadSizeBytes  int64 `json:"payloadSizeBytes"`
-}
-
-type statsVectorize struct {
-	Dimensions   int `json:"dimensions"`
-	VectorsCount int `json:"vectorsCount"`
-}
-
-func (h *handler) instanceStats(c echo.Context) error {
-	ns, id := namespaceParam(c), c.Param("index")
-	out := statsJSON{FileErrors: map[string]any{}}
-	var idx string
-	var err error
-	h.ais.read(func(d *aisData) {
-		r, ok := d.Instances[instKey(ns, id)]
-		if _, nsOK := d.Namespaces[ns]; !ok || !nsOK {
-			err = fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
-			return
-		}
-		idx = r.Index
-		out.LastActivity = isoTime(r.LastActivity)
-		for _, it := range r.Items {
-			switch it.Status {
-			case itemCompleted:
-				out.Completed++
-			case itemError:
-				out.Error++
-				out.FileErrors[it.Key] = it.Error
-			case itemQueued:
-				out.Queued++
-			case itemRunning:
-				out.Running++
-			}
-			out.Engine.R2.ObjectCount++
-			out.Engine.R2.PayloadSizeBytes += it.FileSize
-		}
-	})
-	if err != nil {
-		return h.fail(c, err)
-	}
-	info, err := h.cfg.Engine.Index(c.Request().Context(), idx)
-	if err != nil {
-		return h.fail(c, err)
-	}
-	out.Engine.Vectorize = statsVectorize{Dimensions: info.Dims, VectorsCount: info.Stats.Vectors}
-	return ok(c, out)
 }
 
 // isExists reports whether err says something already exists.

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"github.com/ragd/ragd/api"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -280,4 +282,40 @@ func (h *handler) decodeJSON(c echo.Context, v any) error {
 		return err
 	}
 	return api.DecodeJSON(body, v)
+}
+
+type pageInfo struct {
+	Page       int `json:"page"`
+	PerPage    int `json:"per_page"`
+	Count      int `json:"count"`
+	TotalCount int `json:"total_count"`
+	TotalPages int `json:"total_pages"`
+}
+
+// paging reads ?page= and ?per_page=.
+func paging(c echo.Context) (page, perPage int, err error) {
+	page, perPage = 1, DefaultPerPage
+	for _, p := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"page", &page, 1, math.MaxInt32}, {"per_page", &perPage, 1, MaxPerPage}} {
+		v := c.QueryParam(p.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < p.min || n > p.max {
+			return 0, 0, invalid("%s %q: want an integer in %d..%d", p.name, v, p.min, p.max)
+		}
+		*p.dst = n
+	}
+	return page, perPage, nil
+}
+
+// pageOf cuts one page out of n sorted entries.
+func pageOf(n, page, perPage int) (lo, hi int, info pageInfo) {
+	lo = min((page-1)*perPage, n)
+	hi = min(lo+perPage, n)
+	return lo, hi, pageInfo{Page: page, PerPage: perPage, Count: hi - lo, TotalCount: n, TotalPages: (n + perPage - 1) / perPage}
 }
