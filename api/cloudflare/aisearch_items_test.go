@@ -360,3 +360,47 @@ func newMainEnv(t *testing.T, maxBody int64) *httptest.Server {
 	t.Cleanup(ts.Close)
 	return ts
 }
+
+func TestAISearchItemFormats(t *testing.T) {
+	e := newEnv(t)
+	e.json("POST", ais+"/instances", `{"id":"kb","index_method":{"keyword":true,"vector":false}}`, 200)
+	items := ais + "/namespaces/default/instances/kb/items"
+	wait := formPart{name: "wait_for_completion", value: "true"}
+	// No extension: the part's Content-Type picks the HTML loader.
+	page := e.upload(items, 200, formPart{name: "file", filename: "page", contentType: "text/html",
+		value: "<html><head><title>Oven</title></head><body><p>Preheat the <b>oven</b>.</p><script>var x</script></body></html>"}, wait)
+	chunks := decodeInto[[]chunkOut](t, e.json("GET", items+"/"+page.ID+"/chunks", nil, 200))
+	if page.Status != "completed" || len(chunks) != 1 || strings.Contains(chunks[0].Text, "<") || strings.Contains(chunks[0].Text, "var x") ||
+		!strings.Contains(chunks[0].Text, "Preheat the oven") {
+		t.Fatalf("html: %+v %+v", page, chunks)
+	}
+	// Neither: the content decides (a heading makes it markdown).
+	md := e.upload(items, 200, formPart{name: "file", filename: "README", value: "# Title\n\nSome *markdown* text.\n"}, wait)
+	chunks = decodeInto[[]chunkOut](t, e.json("GET", items+"/"+md.ID+"/chunks", nil, 200))
+	if md.Status != "completed" || len(chunks) != 1 || strings.Contains(chunks[0].Text, "*") {
+		t.Fatalf("markdown by content: %+v %+v", md, chunks)
+	}
+	// A PDF the loader cannot read is an item in error, not a failed request.
+	pdf := e.upload(items, 200, formPart{name: "file", filename: "broken.pdf", value: "%PDF-1.4\nnot really\n%%EOF\n"}, wait)
+	if pdf.Status != "error" || pdf.Error == "" || pdf.ChunksCount != nil {
+		t.Fatalf("broken pdf: %+v", pdf)
+	}
+	if st := decodeInto[statsOut](t, e.json("GET", ais+"/instances/kb/stats", nil, 200)); st.Completed != 2 || st.Error != 1 {
+		t.Fatalf("stats: %+v", st)
+	}
+	// A multipart body that breaks off is a 400.
+	e.fail("POST", items, "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nabc", 400, "multipart")
+	e.fail("POST", items, "multipart/form-data", "", 400, "multipart")
+}
+
+// TestAISearchUnservedMethod: a known path with a method ragd does not
+// serve (items sync is PATCH) answers Cloudflare's no-route error.
+func TestAISearchUnservedMethod(t *testing.T) {
+	e := newEnv(t)
+	e.json("POST", ais+"/instances", `{"id":"kb"}`, 200)
+	status, env := e.do("PATCH", ais+"/instances/kb", "application/json", `{}`)
+	if status != 404 || env.Errors[0].Code != 7003 || !strings.Contains(env.Errors[0].Message, "No route for PATCH") {
+		t.Fatalf("PATCH: %d %+v", status, env.Errors)
+	}
+	e.json("GET", ais+"/instances/kb", nil, 200)
+}
