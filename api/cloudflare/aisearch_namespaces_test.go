@@ -90,7 +90,9 @@ func TestAISearchUserFlow(t *testing.T) {
 	e.fail("POST", ais+"/namespaces/ghost/search", "application/json", `{"query":"bread"}`, 404, "namespace")
 	e.fail("POST", ais+"/namespaces/default/search", "application/json", `{"query":"bread"}`, 400, "no instances")
 	e.fail("POST", ais+"/namespaces/kitchen/search", "application/json", `{"query":"bread","ai_search_options":{"retrieval":{"fusion_method":"max"}}}`, 400, "not supported")
-	e.fail("POST", ais+"/namespaces/kitchen/search", "application/json", `{"query":"bread","ai_search_options":{"retrieval":{"filters":{"a":{"$regex":"x"}}}}}`, 400, "")
+	e.fail("POST", ais+"/namespaces/kitchen/search", "application/json", `{"query":"bread","ai_search_options":{"retrieval":{"filters":{"a":{"$regex":"x"}}}}}`, 400, "$regex")
+	e.fail("POST", ais+"/namespaces/kitchen/instances/recipes/search", "application/json", `{"query":"bread","ai_search_options":{"retrieval":{"filters":{"a":{"$regex":"x"}}}}}`, 400, "$regex")
+	e.fail("POST", ais+"/namespaces/kitchen/instances/recipes/search", "application/json", `{"query":"bread","ai_search_options":{"retrieval":{"filters":[1]}}}`, 400, "filter")
 	e.fail("POST", ais+"/namespaces/kitchen/search", "application/json", `{"query":"bread","limit":3}`, 400, "unknown field")
 	e.fail("POST", ais+"/namespaces/kitchen/search", "application/json", `{}`, 400, "no user message")
 
