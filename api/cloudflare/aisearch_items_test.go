@@ -388,6 +388,17 @@ func TestAISearchItemFormats(t *testing.T) {
 	if st := decodeInto[statsOut](t, e.json("GET", ais+"/instances/kb/stats", nil, 200)); st.Completed != 2 || st.Error != 1 {
 		t.Fatalf("stats: %+v", st)
 	}
+	// A replacement that fails leaves no chunks of the file it replaced.
+	again := e.upload(items, 200, formPart{name: "file", filename: "page", contentType: "text/html", value: "<html><body> <p> </p> </body></html>"}, wait)
+	if again.ID != page.ID || again.Status != "error" {
+		t.Fatalf("failed replacement: %+v", again)
+	}
+	if _, err := e.engine.Document(t.Context(), "kb", "page"); err == nil {
+		t.Fatal("the replaced file's document outlived a failed replacement")
+	}
+	if c := decodeInto[[]chunkOut](t, e.json("GET", items+"/"+page.ID+"/chunks", nil, 200)); len(c) != 0 {
+		t.Fatalf("chunks of a failed item: %+v", c)
+	}
 	// A multipart body that breaks off is a 400.
 	e.fail("POST", items, "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nabc", 400, "multipart")
 	e.fail("POST", items, "multipart/form-data", "", 400, "multipart")

@@ -160,19 +160,21 @@ func (h *handler) processItem(ctx context.Context, j itemJob) {
 	}
 	setItem(func(p *itemRecord) { p.Status = itemRunning })
 	docIDs, chunks, warn, err := h.indexItem(ctx, inst, it)
+	// Every document this item may now have in the index: the earlier
+	// upload's and the ones this run wrote (or tried to).
+	written := union(it.DocIDs, docIDs)
 	if ctx.Err() != nil {
-		// Shutdown or a cancelled request: leave the upload for the next try.
-		setItem(func(p *itemRecord) { p.Status = itemQueued })
-		if err == nil {
-			h.dropStale(inst.Index, it.DocIDs, docIDs)
-		}
+		// Shutdown or a cancelled request: leave the upload for the next
+		// try, remembering what may have been written so that deleting
+		// the item still finds it.
+		setItem(func(p *itemRecord) { p.Status, p.DocIDs = itemQueued, written })
 		return
 	}
 	keep := docIDs
 	if err != nil {
 		keep = nil
 	}
-	h.dropStale(inst.Index, it.DocIDs, keep)
+	h.dropStale(inst.Index, written, keep)
 	now := time.Now().UTC()
 	if setItem(func(p *itemRecord) {
 		p.ProcessedAt, p.DocIDs = now, keep
@@ -190,6 +192,19 @@ func (h *handler) processItem(ctx context.Context, j itemJob) {
 	}
 }
 
+// union returns the ids of a and b, each once, in order.
+func union(a, b []string) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	var out []string
+	for _, id := range append(append([]string(nil), a...), b...) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // dropStale deletes the documents an earlier upload of an item wrote that
 // the new one did not.
 func (h *handler) dropStale(idx string, old, keep []string) {
@@ -201,6 +216,7 @@ func (h *handler) dropStale(idx string, old, keep []string) {
 	for _, id := range old {
 		if !kept[id] {
 			gone = append(gone, id)
+			kept[id] = true // once
 		}
 	}
 	if len(gone) == 0 {
@@ -211,7 +227,8 @@ func (h *handler) dropStale(idx string, old, keep []string) {
 	}
 }
 
-// indexItem loads, chunks, embeds and writes an item's documents.
+// indexItem loads, chunks, embeds and writes an item's documents and
+// returns their ids, also when writing them failed part way.
 func (h *handler) indexItem(ctx context.Context, inst instanceRecord, it itemRecord) (docIDs []string, chunks int, warn string, err error) {
 	b, err := h.ais.blob(it.ID)
 	if err != nil {
@@ -261,7 +278,7 @@ func (h *handler) indexItem(ctx context.Context, inst instanceRecord, it itemRec
 	sum, err := ingest.Documents(ctx, h.cfg.Engine, docs, ingest.Config{Index: inst.Index, Force: true, Embedder: emb,
 		Cache: h.cfg.Engine.Store(), Logger: h.log, Chunk: ingest.ChunkOptions{Size: size, Overlap: overlap}})
 	if err != nil {
-		return nil, 0, "", err
+		return docIDs, 0, "", err // some batches may have been written
 	}
 	return docIDs, sum.Chunks, warn, nil
 }
