@@ -217,7 +217,7 @@ func (s *Server) putDocuments(c echo.Context) error {
 		}
 	}
 	sum, err := ingest.Documents(ctx, s.cfg.Engine, docs, ingest.Config{
-		Index: name, Force: req.Force, Embedder: emb, Cache: s.embeddingCache(), Logger: s.log,
+		Index: name, Force: req.Force, Embedder: emb, Cache: EmbeddingCache(s.cfg.Engine), Logger: s.log,
 		Chunk: ingest.ChunkOptions{Size: info.ChunkSize, Overlap: info.ChunkOverlap},
 	})
 	if err != nil {
@@ -387,10 +387,10 @@ func (s *Server) search(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"hits": hits, "took_ms": float64(took.Microseconds()) / 1000})
 }
 
-// embeddingCache is the embedded engine's embedding cache; other backends
+// EmbeddingCache is the embedded engine's embedding cache; other backends
 // have none (their replicas keep nothing on local disk).
-func (s *Server) embeddingCache() ingest.VectorCache {
-	if e, ok := s.cfg.Engine.(*index.Engine); ok {
+func EmbeddingCache(b index.Backend) ingest.VectorCache {
+	if e, ok := b.(*index.Engine); ok {
 		return e.Store()
 	}
 	return nil

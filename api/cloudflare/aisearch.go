@@ -1,6 +1,7 @@
 package cloudflare
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
 )
 
@@ -19,14 +21,34 @@ const (
 	MaxSearchResults     = 50
 )
 
-// registerAISearch mounts search and chat completions for instances, with
-// and without the namespace segment; an instance is a ragd index and the
-// namespace is ignored.
+// registerAISearch mounts AI Search: namespaces, instances (with and
+// without the namespace segment: without it means the default
+// namespace), items, stats, search and chat completions.
 func (h *handler) registerAISearch(g *echo.Group) {
-	for _, prefix := range []string{"/ai-search/instances/:index", "/ai-search/namespaces/:namespace/instances/:index"} {
-		g.POST(prefix+"/search", h.aiSearch)
-		g.POST(prefix+"/chat/completions", h.aiChat)
+	a := g.Group("/ai-search")
+	a.POST("/namespaces", h.createNamespace)
+	a.GET("/namespaces", h.listNamespaces)
+	a.GET("/namespaces/:namespace", h.getNamespace)
+	a.PUT("/namespaces/:namespace", h.updateNamespace)
+	a.DELETE("/namespaces/:namespace", h.deleteNamespace)
+	a.POST("/namespaces/:namespace/search", h.namespaceSearch)
+	a.POST("/namespaces/:namespace/chat/completions", h.namespaceChat)
+	for _, prefix := range []string{"/instances", "/namespaces/:namespace/instances"} {
+		a.POST(prefix, h.createInstance)
+		a.GET(prefix, h.listInstances)
+		a.GET(prefix+"/:index", h.getInstance)
+		a.PUT(prefix+"/:index", h.updateInstance)
+		a.DELETE(prefix+"/:index", h.deleteInstance)
+		a.GET(prefix+"/:index/stats", h.instanceStats)
+		a.POST(prefix+"/:index/search", h.aiSearch)
+		a.POST(prefix+"/:index/chat/completions", h.aiChat)
 	}
+	items := "/namespaces/:namespace/instances/:index/items"
+	a.POST(items, h.uploadItem)
+	a.GET(items, h.listItems)
+	a.GET(items+"/:item", h.getItem)
+	a.DELETE(items+"/:item", h.deleteItem)
+	a.GET(items+"/:item/chunks", h.itemChunks)
 }
 
 type aiSearchOptions struct {
@@ -35,6 +57,7 @@ type aiSearchOptions struct {
 		Enabled        bool   `json:"enabled"`
 	} `json:"cache"`
 	CustomMetadata map[string]any `json:"custom_metadata"`
+	InstanceIDs    []string       `json:"instance_ids"`
 	QueryRewrite   *struct {
 		Enabled       bool   `json:"enabled"`
 		Model         string `json:"model"`
@@ -58,20 +81,25 @@ type aiSearchOptions struct {
 	} `json:"retrieval"`
 }
 
-// query builds the ragd query for text and the score thresholds to apply.
-func (o *aiSearchOptions) query(text string) (q data.Query, minScore *float64, err error) {
-	q = data.Query{Text: text, TopK: DefaultSearchResults, Explain: true, Fusion: data.FusionRRF}
-	if o == nil {
-		return q, nil, nil
+// query builds the ragd query for text and the score thresholds to apply,
+// starting from the target's defaults.
+func (o *aiSearchOptions) query(text string, t searchTarget) (q data.Query, minScore *float64, err error) {
+	q = data.Query{Text: text, TopK: DefaultSearchResults, Explain: true, Fusion: data.FusionRRF, Mode: t.mode}
+	if t.topK > 0 {
+		q.TopK = t.topK
 	}
-	unsupported := func(what string) error {
+	minScore = t.minScore
+	if o == nil {
+		return q, minScore, nil
+	}
+	notSupported := func(what string) error {
 		return fmt.Errorf("%w: %s is not supported by ragd", data.ErrUnsupported, what)
 	}
 	if len(o.CustomMetadata) > 0 {
-		return q, nil, unsupported("custom_metadata")
+		return q, nil, notSupported("custom_metadata")
 	}
 	if o.QueryRewrite != nil && o.QueryRewrite.Enabled {
-		return q, nil, unsupported("query_rewrite")
+		return q, nil, notSupported("query_rewrite")
 	}
 	if r := o.Reranking; r != nil && r.Enabled {
 		q.Rerank = true
@@ -80,11 +108,11 @@ func (o *aiSearchOptions) query(text string) (q data.Query, minScore *float64, e
 	if r := o.Retrieval; r != nil {
 		switch {
 		case len(r.BoostBy) > 0:
-			return q, nil, unsupported("retrieval.boost_by")
+			return q, nil, notSupported("retrieval.boost_by")
 		case r.ContextExpansion != 0:
-			return q, nil, unsupported("retrieval.context_expansion")
+			return q, nil, notSupported("retrieval.context_expansion")
 		case r.KeywordMatchMode != "" && r.KeywordMatchMode != "or":
-			return q, nil, unsupported("keyword_match_mode " + r.KeywordMatchMode + " (ragd's BM25 matches any term)")
+			return q, nil, notSupported("keyword_match_mode " + r.KeywordMatchMode + " (ragd's BM25 matches any term)")
 		}
 		switch r.RetrievalType {
 		case "":
@@ -100,7 +128,7 @@ func (o *aiSearchOptions) query(text string) (q data.Query, minScore *float64, e
 		switch r.FusionMethod {
 		case "", "rrf":
 		case "max":
-			return q, nil, unsupported("fusion_method max (ragd fuses by rrf)")
+			return q, nil, notSupported("fusion_method max (ragd fuses by rrf)")
 		default:
 			return q, nil, fmt.Errorf("%w: fusion_method %q: want rrf", data.ErrInvalid, r.FusionMethod)
 		}
@@ -159,6 +187,7 @@ type aiSearchRequest struct {
 
 type searchChunk struct {
 	ID             string          `json:"id"`
+	InstanceID     string          `json:"instance_id,omitempty"`
 	Score          float64         `json:"score"`
 	Text           string          `json:"text"`
 	Type           string          `json:"type"`
@@ -167,8 +196,9 @@ type searchChunk struct {
 }
 
 type chunkItem struct {
-	Key      string         `json:"key"`
-	Metadata map[string]any `json:"metadata,omitempty"`
+	Key       string         `json:"key"`
+	Metadata  map[string]any `json:"metadata,omitempty"`
+	Timestamp int64          `json:"timestamp,omitempty"`
 }
 
 type scoringDetails struct {
@@ -181,18 +211,75 @@ type scoringDetails struct {
 }
 
 type searchResult struct {
-	Chunks      []searchChunk `json:"chunks"`
-	QueryKind   string        `json:"query_kind"`
-	SearchQuery string        `json:"search_query"`
+	Chunks      []searchChunk   `json:"chunks"`
+	QueryKind   string          `json:"query_kind"`
+	SearchQuery string          `json:"search_query"`
+	Errors      []instanceError `json:"errors,omitempty"`
 }
 
-// retrieve runs the search for text and returns the kept hits.
-func (h *handler) retrieve(c echo.Context, text string, opts *aiSearchOptions) ([]data.Hit, data.Query, error) {
-	q, minScore, err := opts.query(text)
+// instanceError is a namespace search's failure on one instance.
+type instanceError struct {
+	InstanceID string `json:"instance_id"`
+	Message    string `json:"message"`
+}
+
+// searchTarget is what a search runs on: an instance's index and its
+// defaults, or (in the default namespace) a plain ragd index.
+type searchTarget struct {
+	id, index, model string
+	instance         bool
+	mode             data.Mode
+	topK             int
+	minScore         *float64
+}
+
+// target resolves an instance id. An id that names no instance in the
+// default namespace falls back to the ragd index of that name, so indexes
+// filled with ragd ingest are searchable as they always were.
+func (h *handler) target(ns, id string) (searchTarget, error) {
+	r, err := h.instance(ns, id)
+	if err != nil {
+		if ns == defaultNamespace && isNotFound(err) {
+			return searchTarget{id: id, index: id}, nil
+		}
+		return searchTarget{}, err
+	}
+	t := searchTarget{id: id, index: r.Index, model: r.Model, instance: true, mode: r.defaultMode(), minScore: r.Settings.ScoreThreshold}
+	if r.Settings.MaxNumResults != nil {
+		t.topK = *r.Settings.MaxNumResults
+	}
+	return t, nil
+}
+
+// retrieve runs the search for text on t and returns the kept hits.
+func (h *handler) retrieve(ctx context.Context, t searchTarget, text string, opts *aiSearchOptions) ([]data.Hit, data.Query, error) {
+	q, minScore, err := opts.query(text, t)
 	if err != nil {
 		return nil, q, err
 	}
-	hits, err := h.cfg.Engine.Search(c.Request().Context(), c.Param("index"), q)
+	if t.instance && q.Mode != data.ModeBM25 {
+		if t.model == "" {
+			return nil, q, invalid("instance %q has no embedding model: use retrieval_type keyword", t.id)
+		}
+		// Embed the query with the instance's model, so vector search does
+		// not depend on the engine's own query embedder.
+		if h.cfg.Models == nil {
+			return nil, q, fmt.Errorf("embedding model %q: no models configured: %w", t.model, data.ErrUnavailable)
+		}
+		emb, err := h.cfg.Models.Embedder(ctx, t.model)
+		if err != nil {
+			return nil, q, err
+		}
+		vecs, err := emb.Embed(ctx, embed.Query, []string{text})
+		if err != nil {
+			return nil, q, err
+		}
+		if len(vecs) != 1 {
+			return nil, q, fmt.Errorf("embedder returned %d vectors for 1 text", len(vecs))
+		}
+		q.Vector = vecs[0]
+	}
+	hits, err := h.cfg.Engine.Search(ctx, t.index, q)
 	if err != nil {
 		return nil, q, err
 	}
@@ -231,19 +318,35 @@ func chunksOf(hits []data.Hit, q data.Query) []searchChunk {
 	return out
 }
 
+// searchText is the query, else the last user message.
+func (r aiSearchRequest) searchText() (string, error) {
+	text := strings.TrimSpace(r.Query)
+	if text == "" {
+		var err error
+		if text, err = lastUser(r.Messages); err != nil {
+			return "", fmt.Errorf("%w (send query or messages)", err)
+		}
+	}
+	return text, nil
+}
+
 func (h *handler) aiSearch(c echo.Context) error {
 	var req aiSearchRequest
 	if err := h.decodeJSON(c, &req); err != nil {
 		return h.fail(c, err)
 	}
-	text := strings.TrimSpace(req.Query)
-	if text == "" {
-		var err error
-		if text, err = lastUser(req.Messages); err != nil {
-			return h.fail(c, fmt.Errorf("%w (send query or messages)", err))
-		}
+	if o := req.AISearchOptions; o != nil && o.InstanceIDs != nil {
+		return h.fail(c, invalid("ai_search_options.instance_ids belongs to namespace search (POST .../namespaces/{name}/search)"))
 	}
-	hits, q, err := h.retrieve(c, text, req.AISearchOptions)
+	text, err := req.searchText()
+	if err != nil {
+		return h.fail(c, err)
+	}
+	t, err := h.target(namespaceParam(c), c.Param("index"))
+	if err != nil {
+		return h.fail(c, err)
+	}
+	hits, q, err := h.retrieve(c.Request().Context(), t, text, req.AISearchOptions)
 	if err != nil {
 		return h.fail(c, err)
 	}
@@ -272,6 +375,24 @@ func (h *handler) aiChat(c echo.Context) error {
 	if err := h.decodeJSON(c, &req); err != nil {
 		return h.fail(c, err)
 	}
+	if o := req.AISearchOptions; o != nil && o.InstanceIDs != nil {
+		return h.fail(c, invalid("ai_search_options.instance_ids belongs to namespace chat completions"))
+	}
+	return h.chat(c, req, func(question string) ([]data.Hit, []searchChunk, error) {
+		t, err := h.target(namespaceParam(c), c.Param("index"))
+		if err != nil {
+			return nil, nil, err
+		}
+		hits, q, err := h.retrieve(c.Request().Context(), t, question, req.AISearchOptions)
+		if err != nil {
+			return nil, nil, err
+		}
+		return hits, chunksOf(hits, q), nil
+	})
+}
+
+// chat answers req from the passages retrieve finds for its question.
+func (h *handler) chat(c echo.Context, req aiChatRequest, retrieve func(question string) ([]data.Hit, []searchChunk, error)) error {
 	if len(req.Messages) == 0 {
 		return h.fail(c, fmt.Errorf("%w: messages must not be empty", data.ErrInvalid))
 	}
@@ -298,7 +419,7 @@ func (h *handler) aiChat(c echo.Context) error {
 	if h.cfg.Generator == nil {
 		return h.fail(c, fmt.Errorf("no text generator configured: %w", data.ErrUnavailable))
 	}
-	hits, q, err := h.retrieve(c, question, req.AISearchOptions)
+	hits, chunks, err := retrieve(question)
 	if err != nil {
 		return h.fail(c, err)
 	}
@@ -331,7 +452,7 @@ func (h *handler) aiChat(c echo.Context) error {
 		if err != nil {
 			return h.fail(c, err)
 		}
-		return c.JSON(http.StatusOK, aiChatResponse{ChatCompletionResponse: ad.Response(), Chunks: chunksOf(hits, q)})
+		return c.JSON(http.StatusOK, aiChatResponse{ChatCompletionResponse: ad.Response(), Chunks: chunks})
 	}
 	started := false
 	w := c.Response()

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"github.com/ragd/ragd/api"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -49,6 +52,13 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxBatch bounds the vectors of one insert or upsert (default 5000).
 	MaxBatch int
+	// DefaultModel is the ragd embedding model of AI Search instances
+	// created without embedding_model ("" or "none": keyword-only
+	// instances).
+	DefaultModel string
+	// MaxItemBytes bounds one file uploaded to an AI Search instance
+	// (default 32 MiB); the body limits apply first.
+	MaxItemBytes int64
 }
 
 // Defaults and fixed limits.
@@ -57,8 +67,21 @@ const (
 	DefaultMaxBatch     = 5000
 )
 
-// Register mounts the routes on e under /client/v4.
-func Register(e *echo.Echo, cfg Config) {
+// Service is the mounted routes' background work: AI Search items
+// uploaded without wait_for_completion are indexed by one worker.
+type Service struct{ h *handler }
+
+// Close stops the item worker: the item being indexed, if any, is
+// cancelled and stays queued, with its upload kept, so the next start
+// indexes it. Call it before closing the engine. It is safe to call twice.
+func (s *Service) Close() {
+	s.h.closeOnce.Do(s.h.worker.stop)
+}
+
+// Register mounts the routes on e under /client/v4. It also makes errors
+// that echo's middleware returns for these paths (a body over the server's
+// limit, an unknown method) Cloudflare-shaped.
+func Register(e *echo.Echo, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -68,7 +91,11 @@ func Register(e *echo.Echo, cfg Config) {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
-	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.StateDir, cfg.Logger), locks: map[string]*sync.Mutex{}}
+	if cfg.MaxItemBytes <= 0 {
+		cfg.MaxItemBytes = DefaultMaxItemBytes
+	}
+	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.StateDir, cfg.Logger), locks: map[string]*sync.Mutex{},
+		ais: newAISStore(cfg.StateDir, cfg.Logger)}
 	g := e.Group("/client/v4/accounts/:account_id")
 	v := g.Group("/vectorize/v2/indexes")
 	v.POST("", h.createIndex)
@@ -88,6 +115,16 @@ func Register(e *echo.Echo, cfg Config) {
 	g.POST("/ai/run/*", h.run)
 	h.registerAISearch(g)
 	e.Any("/client/v4/*", h.noRoute)
+	prev := e.HTTPErrorHandler
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if c.Response().Committed || !strings.HasPrefix(c.Request().URL.Path, "/client/v4/") {
+			prev(err, c)
+			return
+		}
+		_ = h.fail(c, err)
+	}
+	h.startWorker()
+	return &Service{h: h}
 }
 
 type handler struct {
@@ -97,6 +134,10 @@ type handler struct {
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex // per-index write locks (insert checks, then writes)
+
+	ais       *aisStore
+	worker    *itemWorker
+	closeOnce sync.Once
 }
 
 // writeLock serialises this package's writes to one index, so insert's
@@ -114,10 +155,11 @@ func (h *handler) writeLock(name string) *sync.Mutex {
 
 // envelope is Cloudflare's response wrapper.
 type envelope struct {
-	Result   any       `json:"result"`
-	Success  bool      `json:"success"`
-	Errors   []cfError `json:"errors"`
-	Messages []cfError `json:"messages"`
+	Result     any       `json:"result"`
+	ResultInfo *pageInfo `json:"result_info,omitempty"`
+	Success    bool      `json:"success"`
+	Errors     []cfError `json:"errors"`
+	Messages   []cfError `json:"messages"`
 }
 
 type cfError struct {
@@ -127,18 +169,20 @@ type cfError struct {
 
 // Error codes ragd puts in errors[].code (documented in docs/cloudflare.md).
 const (
-	codeInvalid     = 40001
-	codeDimension   = 40002
-	codeUnsupported = 40003
-	codeNotFound    = 40401
-	codeExists      = 40901
-	codeTooLarge    = 41301
-	codeOverloaded  = 42901
-	codeInternal    = 50001
-	codeUpstream    = 50201
-	codeUnavailable = 50301
-	codeTimeout     = 50401
-	codeNoRoute     = 7003
+	codeInvalid      = 40001
+	codeDimension    = 40002
+	codeUnsupported  = 40003
+	codeNotFound     = 40401
+	codeExists       = 40901
+	codeTooLarge     = 41301
+	codeOverloaded   = 42901
+	codeInternal     = 50001
+	codeUpstream     = 50201
+	codeUnavailable  = 50301
+	codeTimeout      = 50401
+	codeNoRoute      = 7003
+	codeUnauthorized = 10000
+	codeForbidden    = 10001
 )
 
 // ok writes a successful envelope.
@@ -146,11 +190,20 @@ func ok(c echo.Context, result any) error {
 	return c.JSON(http.StatusOK, envelope{Result: result, Success: true, Errors: []cfError{}, Messages: []cfError{}})
 }
 
+// okPage writes one page of a list with its result_info.
+func okPage(c echo.Context, result any, info pageInfo) error {
+	return c.JSON(http.StatusOK, envelope{Result: result, ResultInfo: &info, Success: true, Errors: []cfError{}, Messages: []cfError{}})
+}
+
 // fail writes an error envelope with the status and code err maps to.
 // It always returns nil so echo's own error handler never rewrites it.
 func (h *handler) fail(c echo.Context, err error) error {
 	status, code := statusFor(err)
 	msg := err.Error()
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg = fmt.Sprint(he.Message)
+	}
 	if status >= 500 {
 		h.log.Error("cloudflare route failed", "path", c.Request().URL.Path, "err", err)
 		if status == http.StatusInternalServerError {
@@ -165,7 +218,27 @@ func (h *handler) fail(c echo.Context, err error) error {
 
 // statusFor maps ragd's sentinel errors to an HTTP status and an error code.
 func statusFor(err error) (int, int) {
+	var he *echo.HTTPError
 	switch {
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusRequestEntityTooLarge:
+			return he.Code, codeTooLarge
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
+			return he.Code, codeNoRoute
+		case http.StatusUnauthorized:
+			return he.Code, codeUnauthorized
+		case http.StatusForbidden:
+			return he.Code, codeForbidden
+		}
+		if he.Code < 500 {
+			return he.Code, codeInvalid
+		}
+		return he.Code, codeInternal
+	case errors.Is(err, data.ErrUnauthorized):
+		return http.StatusUnauthorized, codeUnauthorized
+	case errors.Is(err, data.ErrForbidden):
+		return http.StatusForbidden, codeForbidden
 	case errors.Is(err, data.ErrNotFound), errors.Is(err, embed.ErrModelNotFound):
 		return http.StatusNotFound, codeNotFound
 	case errors.Is(err, data.ErrExists):
@@ -209,4 +282,40 @@ func (h *handler) decodeJSON(c echo.Context, v any) error {
 		return err
 	}
 	return api.DecodeJSON(body, v)
+}
+
+type pageInfo struct {
+	Page       int `json:"page"`
+	PerPage    int `json:"per_page"`
+	Count      int `json:"count"`
+	TotalCount int `json:"total_count"`
+	TotalPages int `json:"total_pages"`
+}
+
+// paging reads ?page= and ?per_page=.
+func paging(c echo.Context) (page, perPage int, err error) {
+	page, perPage = 1, DefaultPerPage
+	for _, p := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"page", &page, 1, math.MaxInt32}, {"per_page", &perPage, 1, MaxPerPage}} {
+		v := c.QueryParam(p.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < p.min || n > p.max {
+			return 0, 0, invalid("%s %q: want an integer in %d..%d", p.name, v, p.min, p.max)
+		}
+		*p.dst = n
+	}
+	return page, perPage, nil
+}
+
+// pageOf cuts one page out of n sorted entries.
+func pageOf(n, page, perPage int) (lo, hi int, info pageInfo) {
+	lo = min((page-1)*perPage, n)
+	hi = min(lo+perPage, n)
+	return lo, hi, pageInfo{Page: page, PerPage: perPage, Count: hi - lo, TotalCount: n, TotalPages: (n + perPage - 1) / perPage}
 }

@@ -53,9 +53,18 @@ func (f *fakeEmbedder) Embed(ctx context.Context, kind embed.Kind, texts []strin
 // fakeModels has the models named in installed.
 type fakeModels struct {
 	models map[string]*fakeEmbedder
+
+	mu   sync.Mutex
+	slow embed.Embedder // when set, answers for the model "slow"
 }
 
 func (m *fakeModels) Embedder(ctx context.Context, name string) (embed.Embedder, error) {
+	m.mu.Lock()
+	slow := m.slow
+	m.mu.Unlock()
+	if slow != nil && name == "slow" {
+		return slow, nil
+	}
 	if e, ok := m.models[name]; ok {
 		return e, nil
 	}
@@ -106,6 +115,7 @@ type env struct {
 	gen    *fakeGen
 	models *fakeModels
 	dir    string
+	svc    *cloudflare.Service
 }
 
 func newEnv(t *testing.T, mod ...func(*cloudflare.Config)) *env {
@@ -120,17 +130,24 @@ func newEnv(t *testing.T, mod ...func(*cloudflare.Config)) *env {
 		"bge-small-en-v1.5": {id: "bge-small-en-v1.5", dims: 384},
 		"use-lite":          {id: "use-lite", dims: 512},
 	}}
+	return newEnvWith(t, eng, dir, models, mod...)
+}
+
+// newEnvWith mounts the routes on an existing engine and data dir.
+func newEnvWith(t *testing.T, eng *index.Engine, dir string, models *fakeModels, mod ...func(*cloudflare.Config)) *env {
+	t.Helper()
 	gen := &fakeGen{tokens: []string{"Hel", "lo", " world"}}
-	cfg := cloudflare.Config{Engine: eng, Models: models, Generator: gen, StateDir: dir,
+	cfg := cloudflare.Config{Engine: eng, Models: models, Generator: gen, StateDir: dir, DefaultModel: "use-lite",
 		InstalledModels: func() []string { return []string{"bge-small-en-v1.5", "use-lite"} }}
 	for _, m := range mod {
 		m(&cfg)
 	}
 	e := echo.New()
-	cloudflare.Register(e, cfg)
+	svc := cloudflare.Register(e, cfg)
+	t.Cleanup(svc.Close)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &env{t: t, engine: eng, srv: srv, gen: gen, models: models, dir: dir}
+	return &env{t: t, engine: eng, srv: srv, gen: gen, models: models, dir: dir, svc: svc}
 }
 
 // envelope is a decoded Cloudflare response.

@@ -18,7 +18,6 @@ import (
 	"github.com/ragd/ragd/generate/openai"
 	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/index/weaviate"
-	"github.com/ragd/ragd/ingest"
 )
 
 // app is the wired-up system a command works with.
@@ -82,14 +81,6 @@ func (a *app) embedded(what string) (*index.Engine, error) {
 		return nil, fmt.Errorf("%w: %s works on the embedded backend only (this ragd uses --backend %s)", data.ErrUnsupported, what, a.cfg.Backend)
 	}
 	return a.engine, nil
-}
-
-// embeddingCache is the embedded engine's embedding cache (nil otherwise).
-func (a *app) embeddingCache() ingest.VectorCache {
-	if a.engine == nil {
-		return nil
-	}
-	return a.engine.Store()
 }
 
 func (a *app) Close() error { return a.backend.Close() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ragd/ragd/api"
 	"io"
 	"os"
 	"strings"
@@ -58,7 +59,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		Index: *name, Include: include, Exclude: exclude, Sync: *sync, Force: *force, Workers: *workers,
 		Load:     ingest.LoadOptions{Format: *format},
 		Chunk:    ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap},
-		Embedder: emb, Cache: a.embeddingCache(), Logger: a.log, Stdin: e.stdin,
+		Embedder: emb, Cache: api.EmbeddingCache(a.backend), Logger: a.log, Stdin: e.stdin,
 	}
 	bar := newProgressBar(e.stderr, !*quiet)
 	cfg.Progress = bar.update

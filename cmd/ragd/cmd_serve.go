@@ -49,8 +49,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv := api.New(api.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
 		ResultCache: rcache.New(rcache.DefaultConfig())})
-	cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
-		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed})
+	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
+		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model})
+	// Runs before a.Close (deferred earlier): the AI Search item worker
+	// stops, leaving unfinished uploads queued, before the engine closes.
+	defer cf.Close()
 	web.Register(srv.Echo())
 	if origins := splitList(a.cfg.CORSOrigins); len(origins) > 0 {
 		srv.Echo().Pre(api.CORS(origins))
