@@ -8,14 +8,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/eval"
-	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/index/ann/annbench"
 	"github.com/ragd/ragd/ingest"
 )
@@ -86,7 +85,7 @@ func benchANN(ctx context.Context, e *env, args []string) error {
 // configured model) and single-client search latency on a generated or
 // real corpus.
 func benchIndex(ctx context.Context, e *env, target string, args []string) error {
-	fs := newFlags(e, "bench "+target, "bench "+target+" [--n 100000] [--dataset FORMAT:DIR] [--queries 1000] [--mode bm25] [--json]")
+	fs := newFlags(e, "bench "+target, "bench "+target+" [--n 100000] [--dataset FORMAT:DIR] [--queries 1000] [--mode bm25] [--vectors DIMS] [--clients N] [--backend embedded|weaviate] [--json]")
 	n := fs.Int("n", 100000, "generated chunks (ignored with --dataset)")
 	dataset := fs.String("dataset", "", "a real collection instead, e.g. cranfield:../shared/datasets/cranfield")
 	queries := fs.Int("queries", 1000, "search queries")
@@ -94,8 +93,13 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 	topK := fs.Int("top-k", 10, "hits per query")
 	seed := fs.Uint64("seed", 1, "RNG seed")
 	asJSON := fs.Bool("json", false, "JSON output")
+	synth := fs.Int("vectors", 0, "give chunks and queries synthetic unit vectors of this many dimensions instead of the model's (measures the index tier alone)")
+	clients := fs.Int("clients", 1, "concurrent search clients")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *clients < 1 || *synth < 0 {
+		return usageErr("--clients must be >= 1 and --vectors >= 0")
 	}
 	tmp, err := os.MkdirTemp("", "ragd-bench-")
 	if err != nil {
@@ -129,53 +133,72 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 	}
 	log := newLogger(Config{LogLevel: "warn"}, e.stderr)
 	pool := newModelPool(e.cfg, log)
-	eng, err := index.Open(ctx, index.Options{Dir: filepath.Join(tmp, "data"), Logger: log, Embedder: pool})
+	name := "bench"
+	if e.cfg.Backend == "weaviate" {
+		name = fmt.Sprintf("bench-%d", time.Now().UnixNano()) // a throw-away index in a shared cluster
+	}
+	b, eng, err := openBackend(ctx, e.cfg, filepath.Join(tmp, "data"), log, pool)
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
-	a := &app{cfg: e.cfg, log: log, backend: eng, engine: eng, pool: pool}
-	icfg, err := a.ensureIndex(ctx, "bench", e.cfg.Model, true)
-	if err != nil {
-		return err
+	defer b.Close()
+	if e.cfg.Backend == "weaviate" {
+		defer func() { _ = b.DropIndex(context.WithoutCancel(ctx), name) }()
 	}
-	ic := ingest.Config{Index: "bench", Cache: eng.Store()}
-	if icfg.Model != "" {
-		if ic.Embedder, err = pool.Embedder(ctx, icfg.Model); err != nil {
+	ic := ingest.Config{Index: name, Cache: api.EmbeddingCache(b)}
+	var icfg data.IndexConfig
+	var qvec func(string) []float32
+	if *synth > 0 {
+		se := syntheticEmbedder{dims: *synth}
+		icfg = data.IndexConfig{Name: name, Model: se.Info().ID, Dims: *synth, Metric: data.Cosine}
+		if _, err := b.CreateIndex(ctx, icfg); err != nil {
 			return err
+		}
+		ic.Embedder, ic.Cache = se, nil
+		qvec = se.vector
+	} else {
+		a := &app{cfg: e.cfg, log: log, backend: b, engine: eng, pool: pool}
+		if icfg, err = a.ensureIndex(ctx, name, e.cfg.Model, true); err != nil {
+			return err
+		}
+		if icfg.Model != "" {
+			if ic.Embedder, err = pool.Embedder(ctx, icfg.Model); err != nil {
+				return err
+			}
 		}
 	}
 	bar := newProgressBar(e.stderr, true)
 	ic.Progress = bar.update
-	sum, err := ingest.Run(ctx, eng, []string{corpus}, ic)
+	sum, err := ingest.Run(ctx, b, []string{corpus}, ic)
 	bar.done()
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"corpus": label, "model": orDash(icfg.Model), "docs": sum.Docs, "chunks": sum.Chunks,
+	out := map[string]any{"backend": orDash(e.cfg.Backend), "corpus": label, "model": orDash(icfg.Model), "docs": sum.Docs, "chunks": sum.Chunks,
 		"ingest_s": sum.Elapsed.Seconds(), "chunks_per_s": sum.ChunksPerSecond(), "failed": sum.Failed}
 	if target == "search" {
 		if len(qs) > *queries {
 			qs = qs[:*queries]
 		}
-		lat := make([]float64, 0, len(qs))
-		for _, q := range qs {
-			start := time.Now()
-			if _, err := eng.Search(ctx, "bench", data.Query{Text: q, TopK: *topK, Mode: data.Mode(*mode)}); err != nil {
-				return err
+		res, err := benchQueries(ctx, b, name, qs, *clients, func(q string) data.Query {
+			dq := data.Query{Text: q, TopK: *topK, Mode: data.Mode(*mode)}
+			if qvec != nil && dq.Mode != data.ModeBM25 {
+				dq.Vector = qvec(q)
 			}
-			lat = append(lat, float64(time.Since(start).Microseconds())/1000)
+			return dq
+		})
+		if err != nil {
+			return err
 		}
-		sort.Float64s(lat)
-		out["mode"], out["queries"] = *mode, len(lat)
-		out["p50_ms"], out["p99_ms"], out["max_ms"] = pct(lat, 50), pct(lat, 99), lat[len(lat)-1]
+		out["mode"], out["queries"], out["clients"] = *mode, res.n, *clients
+		out["p50_ms"], out["p99_ms"], out["max_ms"], out["qps"] = res.p50, res.p99, res.max, res.qps
 	}
 	if *asJSON {
 		return json.NewEncoder(e.stdout).Encode(out)
 	}
 	fmt.Fprintf(e.stdout, "corpus %s, model %s: %d chunks ingested in %.1f s = %.0f chunks/s\n", label, orDash(icfg.Model), sum.Chunks, sum.Elapsed.Seconds(), sum.ChunksPerSecond())
 	if target == "search" {
-		fmt.Fprintf(e.stdout, "search (%s, top %d, 1 client, %d queries): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", *mode, *topK, out["queries"], out["p50_ms"], out["p99_ms"], out["max_ms"])
+		fmt.Fprintf(e.stdout, "search (%s, top %d, %d client(s), %d queries): %.0f queries/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", *mode, *topK, *clients, out["queries"], out["qps"], out["p50_ms"], out["p99_ms"], out["max_ms"])
 	}
 	return nil
 }

@@ -108,7 +108,8 @@ var _ index.Backend = (*Backend)(nil)
 
 const (
 	registryClass = "RagdIndexRegistry"
-	batchSize     = 500
+	batchSize     = 250
+	batchInFlight = 4
 	// configTTL bounds how long a replica trusts its cached copy of an
 	// index's configuration (dims are fixed by the first vector write,
 	// possibly on another replica).
@@ -607,23 +608,37 @@ func (b *Backend) Close() error {
 	return nil
 }
 
-// batch upserts objects over gRPC in slices of batchSize and fails on the
-// first object Weaviate rejects.
+// batch upserts objects over gRPC in slices of batchSize, up to
+// batchInFlight at once, and fails on the first object Weaviate rejects.
 func (b *Backend) batch(ctx context.Context, objs []*models.Object) error {
+	var parts [][]*models.Object
 	for len(objs) > 0 {
 		n := min(len(objs), batchSize)
-		res, err := b.c.Batch().ObjectsBatcher().WithConsistencyLevel(b.cl).WithObjects(objs[:n]...).Do(ctx)
-		if err != nil {
-			return wrap("batch", err)
-		}
-		for _, r := range res {
-			if r.Result != nil && r.Result.Errors != nil && len(r.Result.Errors.Error) > 0 {
-				return fmt.Errorf("weaviate batch: %w: %s", data.ErrUnavailable, r.Result.Errors.Error[0].Message)
-			}
-		}
-		objs = objs[n:]
+		parts, objs = append(parts, objs[:n]), objs[n:]
 	}
-	return nil
+	sem := make(chan struct{}, batchInFlight)
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res, err := b.c.Batch().ObjectsBatcher().WithConsistencyLevel(b.cl).WithObjects(part...).Do(ctx)
+			if err != nil {
+				errs[i] = wrap("batch", err)
+				return
+			}
+			for _, r := range res {
+				if r.Result != nil && r.Result.Errors != nil && len(r.Result.Errors.Error) > 0 {
+					errs[i] = fmt.Errorf("weaviate batch: %w: %s", data.ErrUnavailable, r.Result.Errors.Error[0].Message)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // existing returns doc id -> (hash, chunks) for the given ids that exist.
@@ -736,12 +751,15 @@ func (b *Backend) PutDocuments(ctx context.Context, name string, docs []data.Doc
 	if err := b.ensureMetaProps(ctx, chunkClass(name), meta); err != nil {
 		return index.PutResult{}, err
 	}
+	t0 := time.Now()
 	if err := b.batch(ctx, chunkObjs); err != nil {
 		return index.PutResult{}, err
 	}
+	t1 := time.Now()
 	if err := b.batch(ctx, docObjs); err != nil {
 		return index.PutResult{}, err
 	}
+	b.log.Debug("weaviate write", "index", name, "chunks", len(chunkObjs), "chunks_s", t1.Sub(t0).Seconds(), "docs_s", time.Since(t1).Seconds())
 	for i := range docs {
 		d := &docs[i]
 		if o, ok := old[d.ID]; ok && o.Chunks > len(d.Chunks) && (force || o.Hash != d.Hash) {

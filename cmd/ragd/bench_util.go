@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/index"
+)
+
+// syntheticEmbedder gives each text a deterministic pseudo-random unit
+// vector (seeded by its FNV hash). `ragd bench --vectors N` uses it to
+// measure an index tier's vector writes and searches without paying for a
+// model.
+type syntheticEmbedder struct{ dims int }
+
+func (s syntheticEmbedder) Info() embed.Info {
+	return embed.Info{ID: fmt.Sprintf("synthetic-%d", s.dims), Dims: s.dims, MaxTokens: 512, Normalized: true}
+}
+
+func (s syntheticEmbedder) Embed(_ context.Context, _ embed.Kind, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = s.vector(t)
+	}
+	return out, nil
+}
+
+func (s syntheticEmbedder) vector(text string) []float32 {
+	h := fnv.New64a()
+	h.Write([]byte(text))
+	seed := h.Sum64()
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	v := make([]float32, s.dims)
+	var n float64
+	for i := range v {
+		x := r.NormFloat64()
+		v[i] = float32(x)
+		n += x * x
+	}
+	inv := float32(1 / math.Sqrt(n))
+	for i := range v {
+		v[i] *= inv
+	}
+	return v
+}
+
+type queryStats struct {
+	n                  int
+	p50, p99, max, qps float64
+}
+
+// benchQueries runs every query once, spread over the given number of
+// concurrent clients, and reports throughput and latency percentiles (ms).
+func benchQueries(ctx context.Context, b index.Backend, name string, qs []string, clients int, mk func(string) data.Query) (queryStats, error) {
+	lat := make([]float64, len(qs))
+	var next int
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := firstErr != nil
+				mu.Unlock()
+				if i >= len(qs) || stop {
+					return
+				}
+				t0 := time.Now()
+				_, err := b.Search(ctx, name, mk(qs[i]))
+				lat[i] = float64(time.Since(t0).Microseconds()) / 1000
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("query %q: %w", qs[i], err)
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return queryStats{}, firstErr
+	}
+	elapsed := time.Since(start).Seconds()
+	sort.Float64s(lat)
+	st := queryStats{n: len(lat), qps: float64(len(lat)) / max(elapsed, 1e-9)}
+	if len(lat) > 0 {
+		st.p50, st.p99, st.max = pct(lat, 50), pct(lat, 99), lat[len(lat)-1]
+	}
+	return st, nil
+}
