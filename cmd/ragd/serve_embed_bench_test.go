@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ragd/ragd/api"
+	"github.com/ragd/ragd/embed/batch"
 	"github.com/ragd/ragd/embed/use"
 )
 
@@ -45,6 +46,17 @@ func embedQueries(n int) []string {
 type embedServer struct {
 	srv    *httptest.Server
 	client *http.Client
+	pool   *modelPool
+}
+
+// batchStats returns the server's batcher counters.
+func (s *embedServer) batchStats() batch.Stats {
+	s.pool.mu.Lock()
+	defer s.pool.mu.Unlock()
+	if b, ok := s.pool.models[use.ModelID].emb.(*batch.Batcher); ok {
+		return b.Stats()
+	}
+	return batch.Stats{}
 }
 
 func newEmbedServer(tb testing.TB, nodeDir string, noBatching bool) *embedServer {
@@ -57,7 +69,7 @@ func newEmbedServer(tb testing.TB, nodeDir string, noBatching bool) *embedServer
 	tb.Cleanup(srv.Close)
 	tr := &http.Transport{MaxIdleConns: 128, MaxIdleConnsPerHost: 128}
 	tb.Cleanup(tr.CloseIdleConnections)
-	return &embedServer{srv: srv, client: &http.Client{Transport: tr}}
+	return &embedServer{srv: srv, client: &http.Client{Transport: tr}, pool: pool}
 }
 
 // embed posts one text to /v1/embeddings and returns the request's latency.
@@ -137,7 +149,7 @@ func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // >= 3), requests per CPU-second of each mode (steadier on a shared
 // machine), p50/p99 of each mode, the median lone request with batching
 // off (lone-ms) and on (lone-on-ms), and the batched p99 over the lone
-// request (p99/lone-x, target <= 2).
+// request (p99/lone-x, target <= 2), and the mean batch of the batched rounds.
 //
 //	go test ./cmd/ragd -run '^$' -bench ServeEmbeddings32 -benchtime 3x -count 3
 func BenchmarkServeEmbeddings32(b *testing.B) {
@@ -165,6 +177,7 @@ func BenchmarkServeEmbeddings32(b *testing.B) {
 	loneOff, loneOn := lone(off), lone(on)
 
 	var pOff, pOn httpPhase
+	st0 := on.batchStats()
 	b.ResetTimer()
 	for b.Loop() {
 		pOff.round(b, off, texts, clients, perClient)
@@ -187,5 +200,7 @@ func BenchmarkServeEmbeddings32(b *testing.B) {
 	b.ReportMetric(msOf(loneOff), "lone-ms")
 	b.ReportMetric(msOf(loneOn), "lone-on-ms")
 	b.ReportMetric(float64(quantile(pOn.lat, 0.99))/float64(loneOff), "p99/lone-x")
+	st := on.batchStats()
+	b.ReportMetric(float64(st.Texts-st0.Texts)/float64(max(st.Batches-st0.Batches, 1)), "mean-batch")
 	b.Logf("GOMAXPROCS %d; %d clients x %d requests per round and mode", runtime.GOMAXPROCS(0), clients, perClient)
 }
