@@ -569,3 +569,34 @@ func TestWaitingBatchLingersForServedClients(t *testing.T) {
 		t.Fatalf("inner calls %v, want the blocker then one batch of the waiting texts and the late one", calls)
 	}
 }
+
+// The linger is at most half the last batch's run time: with a fast inner
+// embedder a client sending one text after another waits MaxWait per
+// request, as without a linger, not MaxLinger.
+func TestLingerBoundedByRunTime(t *testing.T) {
+	b := New(&fake{}, Config{MaxBatch: 64, MaxWait: 5 * time.Millisecond, MaxLinger: time.Minute})
+	defer b.Close()
+	start := time.Now()
+	const n = 20
+	for i := range n {
+		// Two texts, then one: the one-text request finds fewer texts
+		// queued than the last batch carried, so it would wait out the
+		// whole linger if nothing bounded it.
+		texts := []string{fmt.Sprintf("text %d", i)}
+		if i%2 == 0 {
+			texts = append(texts, fmt.Sprintf("text %d b", i))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		got, err := b.Embed(ctx, embed.Query, texts)
+		cancel()
+		if err != nil || !equal(got, want(embed.Query, texts)) {
+			t.Fatalf("request %d: %v, %v", i, got, err)
+		}
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("%d sequential requests took %v: the linger is not bounded by the run time", n, el)
+	}
+	if st := b.Stats(); st.Batches != n {
+		t.Fatalf("stats %+v, want %d batches", st, n)
+	}
+}
