@@ -114,7 +114,8 @@ func (p *modelPool) Embedder(ctx context.Context, name string) (embed.Embedder, 
 	// Concurrent small requests (API embeddings, query embeddings) are
 	// coalesced into batched forward passes; large ones pass straight on.
 	mem, known := embed.MemoryOf(emb)
-	emb = batch.New(emb, batch.Config{Disabled: p.cfg.NoBatching})
+	emb = batch.New(emb, batch.Config{Disabled: p.cfg.NoBatching,
+		MaxBatch: p.cfg.BatchMax, MaxWait: p.cfg.BatchWait, MaxLinger: p.cfg.BatchLinger})
 	p.models[name] = &loadedModel{emb: emb, loadTime: time.Since(start), source: source, memory: mem, known: known}
 	p.log.Info("model loaded", "model", name, "dims", emb.Info().Dims, "load_ms", time.Since(start).Milliseconds(),
 		"memory_bytes", mem.Bytes, "memory_estimated", mem.Estimated)

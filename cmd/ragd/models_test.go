@@ -10,8 +10,10 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/ragd/ragd/api"
+	"github.com/ragd/ragd/embed/batch"
 	"github.com/ragd/ragd/embed/use"
 )
 
@@ -91,5 +93,35 @@ func TestServeReportsModelLoadAndMemory(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("%s = %s, want %g", name, sm[1], want)
 		}
+	}
+}
+
+// The batch_* settings reach the batcher in front of each loaded model;
+// zero values mean the package defaults.
+func TestPoolBatchSettings(t *testing.T) {
+	nodeDir := useLiteNodeDir(t)
+	for _, tc := range []struct {
+		cfg  Config
+		want batch.Config
+	}{
+		{Config{}, batch.Config{MaxBatch: batch.DefaultMaxBatch, MaxWait: batch.DefaultMaxWait, MaxLinger: batch.DefaultMaxLinger}},
+		{Config{BatchMax: 32, BatchWait: 5 * time.Millisecond, BatchLinger: -1}, batch.Config{MaxBatch: 32, MaxWait: 5 * time.Millisecond}},
+		{Config{NoBatching: true}, batch.Config{Disabled: true, MaxBatch: batch.DefaultMaxBatch, MaxWait: batch.DefaultMaxWait, MaxLinger: batch.DefaultMaxLinger}},
+	} {
+		tc.cfg.NodeDir, tc.cfg.DataDir = nodeDir, t.TempDir()
+		pool := newModelPool(tc.cfg, slog.New(slog.DiscardHandler))
+		emb, err := pool.Embedder(context.Background(), use.ModelID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, ok := emb.(*batch.Batcher)
+		if !ok {
+			t.Fatalf("model is a %T, not behind a batcher", emb)
+		}
+		got := b.Config()
+		if got.MaxBatch != tc.want.MaxBatch || got.MaxWait != tc.want.MaxWait || got.MaxLinger != tc.want.MaxLinger || got.Disabled != tc.want.Disabled {
+			t.Errorf("config %+v: batcher %+v, want %+v", tc.cfg, got, tc.want)
+		}
+		b.Close()
 	}
 }
