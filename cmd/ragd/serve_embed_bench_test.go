@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,13 @@ import (
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/embed/batch"
 	"github.com/ragd/ragd/embed/use"
+)
+
+// Settings of the batched side of BenchmarkServeEmbeddings32 (0: defaults).
+var (
+	serveBatchMax    = flag.Int("serve.batch-max", 0, "batch_max of the batched server in BenchmarkServeEmbeddings32")
+	serveBatchWait   = flag.Duration("serve.batch-wait", 0, "batch_wait of the batched server in BenchmarkServeEmbeddings32")
+	serveBatchLinger = flag.Duration("serve.batch-linger", 0, "batch_linger of the batched server in BenchmarkServeEmbeddings32")
 )
 
 // embedQueries returns n search-query-like texts of 4 to 8 words (about 13
@@ -59,9 +67,10 @@ func (s *embedServer) batchStats() batch.Stats {
 	return batch.Stats{}
 }
 
-func newEmbedServer(tb testing.TB, nodeDir string, noBatching bool) *embedServer {
+func newEmbedServer(tb testing.TB, cfg Config) *embedServer {
 	tb.Helper()
-	pool := newModelPool(Config{NodeDir: nodeDir, DataDir: tb.TempDir(), NoBatching: noBatching}, slog.New(slog.DiscardHandler))
+	cfg.DataDir = tb.TempDir()
+	pool := newModelPool(cfg, slog.New(slog.DiscardHandler))
 	if _, err := pool.Embedder(context.Background(), use.ModelID); err != nil {
 		tb.Fatal(err)
 	}
@@ -150,13 +159,15 @@ func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // machine), p50/p99 of each mode, the median lone request with batching
 // off (lone-ms) and on (lone-on-ms), and the batched p99 over the lone
 // request (p99/lone-x, target <= 2), and the mean batch of the batched rounds.
+// -serve.batch-max, -serve.batch-wait and -serve.batch-linger set the
+// batched server's batch_* settings.
 //
 //	go test ./cmd/ragd -run '^$' -bench ServeEmbeddings32 -benchtime 3x -count 3
 func BenchmarkServeEmbeddings32(b *testing.B) {
 	const clients, perClient = 32, 8
 	nodeDir := useLiteNodeDir(b)
-	off := newEmbedServer(b, nodeDir, true)
-	on := newEmbedServer(b, nodeDir, false)
+	off := newEmbedServer(b, Config{NodeDir: nodeDir, NoBatching: true})
+	on := newEmbedServer(b, Config{NodeDir: nodeDir, BatchMax: *serveBatchMax, BatchWait: *serveBatchWait, BatchLinger: *serveBatchLinger})
 	texts := embedQueries(512)
 
 	lone := func(s *embedServer) time.Duration {
@@ -202,5 +213,5 @@ func BenchmarkServeEmbeddings32(b *testing.B) {
 	b.ReportMetric(float64(quantile(pOn.lat, 0.99))/float64(loneOff), "p99/lone-x")
 	st := on.batchStats()
 	b.ReportMetric(float64(st.Texts-st0.Texts)/float64(max(st.Batches-st0.Batches, 1)), "mean-batch")
-	b.Logf("GOMAXPROCS %d; %d clients x %d requests per round and mode", runtime.GOMAXPROCS(0), clients, perClient)
+	b.Logf("GOMAXPROCS %d; %d clients x %d requests per round and mode; batcher %+v", runtime.GOMAXPROCS(0), clients, perClient, st)
 }
