@@ -95,7 +95,11 @@ func (m *fakeModels) Embedder(ctx context.Context, name string) (embed.Embedder,
 }
 
 func (m *fakeModels) ListModels() []api.ModelInfo {
-	return []api.ModelInfo{{ID: "hash", Kind: "embedding", Dims: hashDims, Loaded: true}}
+	return []api.ModelInfo{
+		{ID: "hash", Kind: "embedding", Dims: hashDims, Loaded: true, LoadMS: 12.5, MemoryBytes: 4096},
+		{ID: "onnx-fake", Kind: "embedding", Dims: 8, Loaded: true, LoadMS: 250, MemoryBytes: 1 << 20, MemoryEstimated: true},
+		{ID: "not-loaded", Kind: "embedding", SizeBytes: 99},
+	}
 }
 
 func (m *fakeModels) EmbedQuery(ctx context.Context, model, text string) ([]float32, error) {

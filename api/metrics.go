@@ -34,3 +34,47 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	reg.MustRegister(m.searchSeconds, m.ingestChunks, m.ingestDocs, m.embedSeconds, m.generateSeconds, m.tokens, m.cacheHits, m.cacheMisses)
 	return m
 }
+
+// modelCollector exports, at scrape time, each loaded model's load time
+// and resident memory from the ModelLister.
+type modelCollector struct {
+	lister    ModelLister
+	loadDesc  *prometheus.Desc
+	memDesc   *prometheus.Desc
+	estimated *prometheus.Desc
+}
+
+func newModelCollector(l ModelLister) *modelCollector {
+	return &modelCollector{
+		lister: l,
+		loadDesc: prometheus.NewDesc("ragd_model_load_seconds",
+			"Time the loaded model took to load.", []string{"model"}, nil),
+		memDesc: prometheus.NewDesc("ragd_model_memory_bytes",
+			"Resident memory of the loaded model: weights and persistent buffers (see ragd_model_memory_estimated).", []string{"model"}, nil),
+		estimated: prometheus.NewDesc("ragd_model_memory_estimated",
+			"1 when ragd_model_memory_bytes is an estimate (ONNX models: the model file's size), 0 when counted.", []string{"model"}, nil),
+	}
+}
+
+func (c *modelCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.loadDesc
+	ch <- c.memDesc
+	ch <- c.estimated
+}
+
+func (c *modelCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.lister.ListModels() {
+		if !m.Loaded {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.loadDesc, prometheus.GaugeValue, m.LoadMS/1000, m.ID)
+		if m.MemoryBytes > 0 {
+			est := 0.0
+			if m.MemoryEstimated {
+				est = 1
+			}
+			ch <- prometheus.MustNewConstMetric(c.memDesc, prometheus.GaugeValue, float64(m.MemoryBytes), m.ID)
+			ch <- prometheus.MustNewConstMetric(c.estimated, prometheus.GaugeValue, est, m.ID)
+		}
+	}
+}

@@ -665,20 +665,31 @@ func TestModelsHealthReadyMetrics(t *testing.T) {
 	var ml struct {
 		Object string `json:"object"`
 		Data   []struct {
-			ID     string `json:"id"`
-			Object string `json:"object"`
-			Kind   string `json:"kind"`
-			Dims   int    `json:"dims"`
+			ID     string  `json:"id"`
+			Object string  `json:"object"`
+			Kind   string  `json:"kind"`
+			Dims   int     `json:"dims"`
+			Loaded bool    `json:"loaded"`
+			LoadMS float64 `json:"load_ms"`
+			Memory *int64  `json:"memory_bytes"`
+			Est    bool    `json:"memory_estimated"`
 		} `json:"data"`
 	}
 	e.mustJSON("GET", "/v1/models", nil, http.StatusOK, &ml)
-	if ml.Object != "list" || len(ml.Data) != 2 {
+	if ml.Object != "list" || len(ml.Data) != 4 {
 		t.Fatalf("models: %+v", ml)
 	}
-	if d := ml.Data[0]; d.ID != "hash" || d.Object != "model" || d.Dims != hashDims {
+	if d := ml.Data[0]; d.ID != "hash" || d.Object != "model" || d.Dims != hashDims || !d.Loaded ||
+		d.LoadMS != 12.5 || d.Memory == nil || *d.Memory != 4096 || d.Est {
 		t.Fatalf("embedding model entry %+v", d)
 	}
-	if d := ml.Data[1]; d.ID != "extractive" || !strings.HasPrefix(d.Kind, "generation") {
+	if d := ml.Data[1]; d.ID != "onnx-fake" || d.Memory == nil || *d.Memory != 1<<20 || !d.Est {
+		t.Fatalf("estimated-memory entry %+v", d)
+	}
+	if d := ml.Data[2]; d.ID != "not-loaded" || d.Loaded || d.Memory != nil {
+		t.Fatalf("unloaded model entry %+v (memory_bytes must be absent)", d)
+	}
+	if d := ml.Data[3]; d.ID != "extractive" || !strings.HasPrefix(d.Kind, "generation") {
 		t.Fatalf("generator entry %+v", d)
 	}
 
@@ -706,10 +717,19 @@ func TestModelsHealthReadyMetrics(t *testing.T) {
 		"ragd_ingest_chunks_total 5",
 		"ragd_echo_requests_total{",
 		`code="404"`,
+		`ragd_model_load_seconds{model="hash"} 0.0125`,
+		`ragd_model_memory_bytes{model="hash"} 4096`,
+		`ragd_model_memory_estimated{model="hash"} 0`,
+		`ragd_model_load_seconds{model="onnx-fake"} 0.25`,
+		`ragd_model_memory_bytes{model="onnx-fake"} 1.048576e+06`,
+		`ragd_model_memory_estimated{model="onnx-fake"} 1`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+	if strings.Contains(m, `model="not-loaded"`) {
+		t.Error("metrics report a model that is not loaded")
 	}
 
 	// Unknown routes and methods get JSON errors too.

@@ -40,6 +40,12 @@ type ModelInfo struct {
 	SizeBytes int64   `json:"size_bytes,omitempty"`
 	Loaded    bool    `json:"loaded"`
 	LoadMS    float64 `json:"load_ms,omitempty"`
+	// MemoryBytes is what a loaded model keeps resident (weights and
+	// persistent buffers); 0 when not loaded or not known (remote models).
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+	// MemoryEstimated is set when MemoryBytes is an estimate (e.g. ONNX
+	// models: the model file's size) rather than counted.
+	MemoryEstimated bool `json:"memory_estimated,omitempty"`
 }
 
 // Config configures a Server.
@@ -93,6 +99,9 @@ func New(cfg Config) *Server {
 		cfg.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registry)}
+	if l, ok := cfg.Models.(ModelLister); ok {
+		cfg.Registry.MustRegister(newModelCollector(l))
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler

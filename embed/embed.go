@@ -52,3 +52,37 @@ var (
 	// ErrBadModel: model files are missing, corrupt or inconsistent.
 	ErrBadModel = errors.New("embed: bad model files")
 )
+
+// Memory is what a loaded model keeps resident: its weights and the
+// buffers it holds between calls.
+type Memory struct {
+	// Bytes is the size in bytes.
+	Bytes int64 `json:"bytes"`
+	// Estimated is set when Bytes is not counted from the model's own
+	// buffers but estimated, e.g. from the size of its model file.
+	Estimated bool `json:"estimated,omitempty"`
+}
+
+// MemoryReporter is an optional capability of an Embedder: a model loaded
+// in this process reports its resident memory. Remote embedders hold no
+// model and do not implement it.
+type MemoryReporter interface {
+	Memory() Memory
+}
+
+// MemoryOf returns e's resident memory, looking through wrappers that
+// expose Unwrap() Embedder (such as a micro-batcher). ok is false when no
+// layer reports memory.
+func MemoryOf(e Embedder) (m Memory, ok bool) {
+	for e != nil {
+		if r, yes := e.(MemoryReporter); yes {
+			return r.Memory(), true
+		}
+		u, yes := e.(interface{ Unwrap() Embedder })
+		if !yes {
+			break
+		}
+		e = u.Unwrap()
+	}
+	return Memory{}, false
+}

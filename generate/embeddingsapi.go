@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/ragd/ragd/data"
 )
@@ -97,18 +98,47 @@ func (v EmbeddingVector) MarshalJSON() ([]byte, error) {
 		if v.Values == nil {
 			return []byte("[]"), nil
 		}
-		for _, x := range v.Values {
+		// Written by hand, digit for digit what encoding/json writes for a
+		// []float32: json.Marshal here would format every float and the
+		// caller's encoder would then scan the result again.
+		out := make([]byte, 0, 2+len(v.Values)*12)
+		out = append(out, '[')
+		for i, x := range v.Values {
 			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 				return nil, fmt.Errorf("embedding contains NaN or Inf")
 			}
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = appendFloat32(out, x)
 		}
-		return json.Marshal(v.Values)
+		return append(out, ']'), nil
 	}
 	buf := make([]byte, 4*len(v.Values))
 	for i, x := range v.Values {
 		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
 	}
 	return json.Marshal(base64.StdEncoding.EncodeToString(buf))
+}
+
+// appendFloat32 appends x as encoding/json writes a float32: the shortest
+// decimal that reads back as x, in exponent form below 1e-6 and from 1e21
+// on, with a one-digit negative exponent not zero-padded.
+func appendFloat32(b []byte, x float32) []byte {
+	abs := math.Abs(float64(x))
+	format := byte('f')
+	if abs != 0 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, float64(x), format, -1, 32)
+	if format == 'e' {
+		// e-09 -> e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // UnmarshalJSON reads either form.

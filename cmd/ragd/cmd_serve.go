@@ -96,7 +96,8 @@ func (a poolAdapter) Embedder(ctx context.Context, name string) (embed.Embedder,
 func (a poolAdapter) ListModels() []api.ModelInfo {
 	var out []api.ModelInfo
 	for _, m := range a.p.list() {
-		out = append(out, api.ModelInfo{ID: m.ID, Kind: m.Kind, Dims: m.Dims, SizeBytes: m.SizeBytes, Loaded: m.Loaded, LoadMS: m.LoadMS})
+		out = append(out, api.ModelInfo{ID: m.ID, Kind: m.Kind, Dims: m.Dims, SizeBytes: m.SizeBytes,
+			Loaded: m.Loaded, LoadMS: m.LoadMS, MemoryBytes: m.MemoryBytes, MemoryEstimated: m.MemoryEstimated})
 	}
 	return out
 }

@@ -44,6 +44,15 @@ type Config struct {
 	EmbedKey string `json:"embed_key"`
 	// NoBatching turns off the coalescing of concurrent embedding requests.
 	NoBatching bool `json:"no_batching"`
+	// BatchMax, BatchWait and BatchLinger tune that coalescing (see
+	// embed/batch.Config MaxBatch, MaxWait, MaxLinger): the most texts per
+	// batched model call, how long a queued request waits for company, and
+	// how long after a batch the next one waits for the clients it served.
+	// 0 means the package defaults (64, 2ms, 10ms); a negative duration
+	// means no wait.
+	BatchMax    int           `json:"batch_max"`
+	BatchWait   time.Duration `json:"batch_wait"`
+	BatchLinger time.Duration `json:"batch_linger"`
 	// Threads for model inference (0 = all cores).
 	Threads int `json:"threads"`
 	// CtxSize is the llama.cpp context size.

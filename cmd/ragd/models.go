@@ -37,6 +37,10 @@ type loadedModel struct {
 	emb      embed.Embedder
 	loadTime time.Duration
 	source   string
+	// memory is what the model holds resident; known is false for models
+	// that do not report it (remote ones).
+	memory embed.Memory
+	known  bool
 }
 
 func newModelPool(cfg Config, log *slog.Logger) *modelPool {
@@ -109,9 +113,12 @@ func (p *modelPool) Embedder(ctx context.Context, name string) (embed.Embedder, 
 	}
 	// Concurrent small requests (API embeddings, query embeddings) are
 	// coalesced into batched forward passes; large ones pass straight on.
-	emb = batch.New(emb, batch.Config{Disabled: p.cfg.NoBatching})
-	p.models[name] = &loadedModel{emb: emb, loadTime: time.Since(start), source: source}
-	p.log.Info("model loaded", "model", name, "dims", emb.Info().Dims, "load_ms", time.Since(start).Milliseconds())
+	mem, known := embed.MemoryOf(emb)
+	emb = batch.New(emb, batch.Config{Disabled: p.cfg.NoBatching,
+		MaxBatch: p.cfg.BatchMax, MaxWait: p.cfg.BatchWait, MaxLinger: p.cfg.BatchLinger})
+	p.models[name] = &loadedModel{emb: emb, loadTime: time.Since(start), source: source, memory: mem, known: known}
+	p.log.Info("model loaded", "model", name, "dims", emb.Info().Dims, "load_ms", time.Since(start).Milliseconds(),
+		"memory_bytes", mem.Bytes, "memory_estimated", mem.Estimated)
 	return emb, nil
 }
 
@@ -166,6 +173,10 @@ type modelInfo struct {
 	Source    string  `json:"source"`
 	Loaded    bool    `json:"loaded"`
 	LoadMS    float64 `json:"load_ms,omitempty"`
+	// MemoryBytes is the loaded model's resident memory (see
+	// embed.Memory); MemoryEstimated marks an estimate.
+	MemoryBytes     int64 `json:"memory_bytes,omitempty"`
+	MemoryEstimated bool  `json:"memory_estimated,omitempty"`
 }
 
 func (p *modelPool) installed() []string {
@@ -203,6 +214,9 @@ func (p *modelPool) list() []modelInfo {
 		if m, ok := p.models[name]; ok {
 			mi.Loaded, mi.LoadMS = true, float64(m.loadTime.Microseconds())/1000
 			mi.Dims = m.emb.Info().Dims
+			if m.known {
+				mi.MemoryBytes, mi.MemoryEstimated = m.memory.Bytes, m.memory.Estimated
+			}
 		}
 		out = append(out, mi)
 	}

@@ -9,7 +9,7 @@ import (
 
 // useLiteNodeDir returns the npm folder holding the use-lite weights, or
 // skips the test when they are not installed.
-func useLiteNodeDir(t *testing.T) string {
+func useLiteNodeDir(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "..", "node"))
 	if err != nil {

@@ -539,3 +539,64 @@ func TestMaxInFlight(t *testing.T) {
 		}
 	}
 }
+
+// After a batch ends, the next one gives the clients it served up to
+// MaxLinger (and a quarter of its run time) to send their next texts, so closed-loop clients do
+// not split into a full batch and a nearly empty one, turn about.
+func TestWaitingBatchLingersForServedClients(t *testing.T) {
+	f := &fake{gate: make(chan struct{}), started: make(chan struct{}, 100)}
+	const wait = 300 * time.Millisecond
+	b := New(f, Config{MaxBatch: 64, MaxWait: wait, MaxLinger: time.Minute})
+	defer b.Close()
+	first := blockFirst(t, b, f, "blocker 1", "blocker 2", "blocker 3")
+	queued := async(context.Background(), b, embed.Query, "waiting a", "waiting b")
+	waitFor(t, "2 queued texts", func() bool { return b.Stats().Queued == 2 })
+	time.Sleep(wait + 50*time.Millisecond) // their own MaxWait is over: they wait for the slot only
+	close(f.gate)                          // the blocker ran for > 350 ms: the linger may last 1/4 of that
+	if r := <-first; r.err != nil {
+		t.Fatal(r.err)
+	}
+	// The blocker's client sends its next text as soon as it is served;
+	// with it, as many texts are queued as the blocker's batch carried.
+	late := async(context.Background(), b, embed.Query, "late")
+	for _, ch := range []<-chan reply{queued, late} {
+		if r := <-ch; r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	calls := f.snapshot()
+	if len(calls) != 2 || !slices.Equal(calls[1].texts, []string{"waiting a", "waiting b", "late"}) {
+		t.Fatalf("inner calls %v, want the blocker then one batch of the waiting texts and the late one", calls)
+	}
+}
+
+// The linger is at most half the last batch's run time: with a fast inner
+// embedder a client sending one text after another waits MaxWait per
+// request, as without a linger, not MaxLinger.
+func TestLingerBoundedByRunTime(t *testing.T) {
+	b := New(&fake{}, Config{MaxBatch: 64, MaxWait: 5 * time.Millisecond, MaxLinger: time.Minute})
+	defer b.Close()
+	start := time.Now()
+	const n = 20
+	for i := range n {
+		// Two texts, then one: the one-text request finds fewer texts
+		// queued than the last batch carried, so it would wait out the
+		// whole linger if nothing bounded it.
+		texts := []string{fmt.Sprintf("text %d", i)}
+		if i%2 == 0 {
+			texts = append(texts, fmt.Sprintf("text %d b", i))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		got, err := b.Embed(ctx, embed.Query, texts)
+		cancel()
+		if err != nil || !equal(got, want(embed.Query, texts)) {
+			t.Fatalf("request %d: %v, %v", i, got, err)
+		}
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("%d sequential requests took %v: the linger is not bounded by the run time", n, el)
+	}
+	if st := b.Stats(); st.Batches != n {
+		t.Fatalf("stats %+v, want %d batches", st, n)
+	}
+}

@@ -9,7 +9,7 @@
 //
 // A Batcher wraps any embed.Embedder and is itself one:
 //
-//	emb = batch.New(model, batch.Config{}) // 64 texts, 2 ms, 4096 queued
+//	emb = batch.New(model, batch.Config{}) // 64 texts, 2 ms (5 ms linger), 4096 queued
 //	defer emb.Close()
 //
 // Requests queue per embed.Kind. A dispatcher per kind starts a batch when
@@ -18,7 +18,11 @@
 // front of the queue (never more than MaxBatch texts), calls the inner
 // embedder once and hands each request its own vectors in its own order. At
 // most MaxInFlight batches run at once across all kinds; while they run, the
-// next batch fills.
+// next batch fills. After a batch ends, the next one waits up to MaxLinger
+// (at most a quarter of the ended batch's run time) for the clients it
+// served to send their next texts, and starts as soon as as many texts are
+// queued as it carried: without that, closed-loop clients split into a
+// full batch and a nearly empty one, turn about.
 //
 // Semantics callers can rely on:
 //

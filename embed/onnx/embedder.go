@@ -19,6 +19,8 @@ type Embedder struct {
 	sess    *session
 	batch   batcher
 	cfg     Config
+	// fileBytes is the model file's size with its external data, for Memory.
+	fileBytes int64
 }
 
 var _ embed.Embedder = (*Embedder)(nil)
@@ -62,11 +64,12 @@ func NewEmbedder(dir string, cfg Config) (*Embedder, error) {
 			ID: id, Dims: m.hidden, MaxTokens: m.maxTokens(cfg.MaxTokens),
 			Normalized: !cfg.SkipNormalize, QueryPrefix: q, PassagePrefix: p,
 		},
-		pooling: pooling,
-		enc:     newEncoder(m.tok),
-		sess:    sess,
-		batch:   batcher{sess: sess, batchSize: cfg.BatchSize, padID: m.tok.PadID()},
-		cfg:     cfg,
+		pooling:   pooling,
+		enc:       newEncoder(m.tok),
+		sess:      sess,
+		batch:     batcher{sess: sess, batchSize: cfg.BatchSize, padID: m.tok.PadID()},
+		cfg:       cfg,
+		fileBytes: modelFileBytes(m.onnxPath),
 	}
 	cfg.Logger.Info("onnx: embedder loaded", "id", id, "dims", m.hidden, "max_tokens", e.info.MaxTokens,
 		"pooling", pooling, "device", cfg.Device, "model", m.onnxPath)

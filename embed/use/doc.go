@@ -47,9 +47,14 @@
 //
 // Speed. All token rows of a batch are packed into one matrix, so each
 // dense layer is one float32 matrix product against weights packed into
-// 16-column panels at load time, with an AVX2+FMA 6x16 kernel on amd64
-// (a plain Go kernel elsewhere or with the purego build tag). Batches run
-// in parallel on Options.Threads goroutines with pooled buffers.
+// 16-column panels at load time, with AVX-512 12x32 and 12x16 kernels or an
+// AVX2+FMA 6x16 kernel on amd64 (a plain Go kernel elsewhere or with the
+// purego build tag). An Embed call of up to Options.BatchTokens tokens is
+// one forward pass spread over Options.Threads goroutines (dense layers by
+// columns, layer norms by rows, attention by sequence and head), so a batch
+// of short texts reads each weight once; larger calls are cut into batches
+// that run in parallel, one goroutine each. Buffers are pooled. The result
+// does not depend on the number of goroutines.
 //
 // Behaviour. Output vectors are L2-normalised; only the first 128 tokens
 // count. The empty string has no tokens and gets the model's output for

@@ -1,21 +1,89 @@
 package use
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // workspace holds the activation buffers of one forward pass; a worker
 // reuses it across batches. Token rows of all sequences in a batch are
 // packed one after another, so every dense layer is one matrix product.
 type workspace struct {
-	x      []float32 // tokens x dEmb: layer-0 input
-	h      []float32 // tokens x dModel: residual stream
-	ln     []float32 // tokens x dModel: layer-norm output
-	qkv    []float32 // tokens x 3*dModel
-	att    []float32 // tokens x dModel: attention output (heads side by side)
-	hid    []float32 // tokens x dFF
+	x    []float32 // tokens x dEmb: layer-0 input
+	h    []float32 // tokens x dModel: residual stream
+	ln   []float32 // tokens x dModel: layer-norm output
+	qkv  []float32 // tokens x 3*dModel
+	att  []float32 // tokens x dModel: attention output (heads side by side)
+	hid  []float32 // tokens x dFF
+	pool []float32 // sequences x dModel
+	out  []float32 // sequences x dModel
+	// attn is the attention scratch of each goroutine of the pass.
+	attn []attnScratch
+	// starts holds each sequence's first token row.
+	starts []int
+}
+
+// attnScratch is what one goroutine needs to attend one head of one
+// sequence.
+type attnScratch struct {
 	scores []float32 // maxLen x maxLen (padded to panels)
-	pool   []float32 // sequences x dModel
-	out    []float32 // sequences x dModel
 	kt, v  panels    // packed keys (transposed) and values of one head
+}
+
+// parallel runs fn over [0, n) cut into at most par contiguous ranges,
+// one goroutine each (the first on the caller's); w numbers the ranges.
+func parallel(par, n int, fn func(w, lo, hi int)) {
+	par = min(par, n)
+	if par <= 1 {
+		if n > 0 {
+			fn(0, 0, n)
+		}
+		return
+	}
+	per := (n + par - 1) / par
+	var wg sync.WaitGroup
+	for w := 1; w*per < n; w++ {
+		wg.Go(func() { fn(w, w*per, min((w+1)*per, n)) })
+	}
+	fn(0, 0, per)
+	wg.Wait()
+}
+
+// dense computes C = A*B + bias, or C += A*B + bias when accumulate is set
+// (then ReLU when relu is set), for A m x k (row stride lda) into C (row
+// stride ldc), on par goroutines that each take a range of B's panels
+// (whole pairs, for the two-panel kernel) and then add the bias to their
+// own columns. Every element is computed exactly as gemm followed by
+// addBias computes it.
+func dense(par, m, k int, a []float32, lda int, b *panels, c []float32, ldc int, accumulate bool, bias []float32, relu bool) {
+	np := b.n / panelWidth
+	if m <= 0 || np == 0 {
+		return
+	}
+	pairs := (np + 1) / 2
+	parallel(par, pairs, func(_, lo, hi int) {
+		q0, q1 := 2*lo, min(2*hi, np)
+		sub := panels{k: b.k, n: (q1 - q0) * panelWidth, data: b.data[q0*b.k*panelWidth : q1*b.k*panelWidth]}
+		c0 := q0 * panelWidth
+		gemm(m, k, a, lda, &sub, c[c0:], ldc, accumulate)
+		c1 := min(q1*panelWidth, len(bias))
+		if c0 >= c1 {
+			return
+		}
+		bs := bias[c0:c1]
+		for i := 0; i < m; i++ {
+			row := c[i*ldc+c0 : i*ldc+c1]
+			if relu {
+				for j, v := range row {
+					row[j] = max(v+bs[j], 0)
+				}
+			} else {
+				for j := range row {
+					row[j] += bs[j]
+				}
+			}
+		}
+	})
 }
 
 func grow(buf []float32, n int) []float32 {
@@ -28,8 +96,11 @@ func grow(buf []float32, n int) []float32 {
 // forward embeds sequences of token ids (each at most maxLen long, ids
 // below the embedding rows) and writes one unit vector per sequence into
 // dst. A sequence without tokens gets the model's output for zero tokens
-// (the reference's row for an empty text inside a batch).
-func (e *encoder) forward(ws *workspace, seqs [][]int, dst [][]float32) {
+// (the reference's row for an empty text inside a batch). The pass runs on
+// par goroutines (dense layers split by columns, layer norms by rows,
+// attention by sequence and head); the result does not depend on par.
+func (e *encoder) forward(ws *workspace, seqs [][]int, dst [][]float32, par int) {
+	par = max(par, 1)
 	total := 0
 	for _, s := range seqs {
 		total += len(s)
@@ -41,8 +112,18 @@ func (e *encoder) forward(ws *workspace, seqs [][]int, dst [][]float32) {
 	ws.qkv = grow(ws.qkv, total*3*d)
 	ws.att = grow(ws.att, total*d)
 	ws.hid = grow(ws.hid, total*e.dFF)
+	if len(ws.attn) < par {
+		ws.attn = append(ws.attn, make([]attnScratch, par-len(ws.attn))...)
+	}
 	padded := (e.maxLen + panelWidth - 1) / panelWidth * panelWidth
-	ws.scores = grow(ws.scores, e.maxLen*padded)
+	for i := range ws.attn[:par] {
+		ws.attn[i].scores = grow(ws.attn[i].scores, e.maxLen*padded)
+	}
+	ws.starts = ws.starts[:0]
+	for row, i := 0, 0; i < len(seqs); i++ {
+		ws.starts = append(ws.starts, row)
+		row += len(seqs[i])
+	}
 	ws.pool = grow(ws.pool, len(seqs)*d)
 	ws.out = grow(ws.out, len(seqs)*d)
 
@@ -65,7 +146,7 @@ func (e *encoder) forward(ws *workspace, seqs [][]int, dst [][]float32) {
 	if total > 0 {
 		in := ws.x
 		for i := range e.layers {
-			e.layers[i].forward(ws, seqs, total, in, e.eps)
+			e.layers[i].forward(ws, seqs, total, in, e.eps, par)
 			in = ws.h
 		}
 	}
@@ -88,12 +169,12 @@ func (e *encoder) forward(ws *workspace, seqs [][]int, dst [][]float32) {
 	}
 
 	// tanh(pool W + b), then L2 normalisation.
-	gemm(len(seqs), d, ws.pool, d, &e.tanhW, ws.out, d, false)
+	dense(par, len(seqs), d, ws.pool, d, &e.tanhW, ws.out, d, false, e.tanhB, false)
 	for si := range seqs {
 		out := ws.out[si*d : (si+1)*d]
 		var ss float64
 		for j, v := range out {
-			t := float32(math.Tanh(float64(v + e.tanhB[j])))
+			t := float32(math.Tanh(float64(v)))
 			out[j] = t
 			ss += float64(t) * float64(t)
 		}
@@ -106,61 +187,57 @@ func (e *encoder) forward(ws *workspace, seqs [][]int, dst [][]float32) {
 }
 
 // forward runs one transformer layer over the packed token rows of in
-// (total x l.dIn) and leaves its output in ws.h (total x dModel). For
-// layers without a residual projection in must be ws.h.
-func (l *layer) forward(ws *workspace, seqs [][]int, total int, in []float32, eps float32) {
+// (total x l.dIn) and leaves its output in ws.h (total x dModel), on par
+// goroutines. For layers without a residual projection in must be ws.h.
+func (l *layer) forward(ws *workspace, seqs [][]int, total int, in []float32, eps float32, par int) {
 	d := l.out.n
 	dIn := l.dIn
 	ld3 := 3 * dIn
 
 	// Residual: project the input when the width changes.
 	if l.res != nil {
-		gemm(total, dIn, in, dIn, l.res, ws.h, d, false)
-		addBias(ws.h, total, d, l.resBias)
+		dense(par, total, dIn, in, dIn, l.res, ws.h, d, false, l.resBias, false)
 	}
 
 	// Attention block.
-	layerNorm(ws.ln, in, total, dIn, l.ln1Scale, l.ln1Bias, eps)
-	gemm(total, dIn, ws.ln, dIn, &l.qkv, ws.qkv, ld3, false)
-	addBias(ws.qkv, total, ld3, l.qkvBias)
-	row := 0
-	for _, s := range seqs {
-		n := len(s)
-		for hd := 0; hd < l.heads && n > 0; hd++ {
-			l.attend(ws, row, n, hd)
+	layerNormPar(par, ws.ln, in, total, dIn, l.ln1Scale, l.ln1Bias, eps)
+	dense(par, total, dIn, ws.ln, dIn, &l.qkv, ws.qkv, ld3, false, l.qkvBias, false)
+	parallel(par, len(seqs)*l.heads, func(w, lo, hi int) {
+		for u := lo; u < hi; u++ {
+			si, hd := u/l.heads, u%l.heads
+			if n := len(seqs[si]); n > 0 {
+				l.attend(ws, &ws.attn[w], ws.starts[si], n, hd)
+			}
 		}
-		row += n
-	}
-	gemm(total, dIn, ws.att, dIn, &l.out, ws.h, d, true)
-	addBias(ws.h, total, d, l.outBias)
+	})
+	dense(par, total, dIn, ws.att, dIn, &l.out, ws.h, d, true, l.outBias, false)
 
 	// Feed-forward block.
-	layerNorm(ws.ln, ws.h, total, d, l.ln2Scale, l.ln2Bias, eps)
+	layerNormPar(par, ws.ln, ws.h, total, d, l.ln2Scale, l.ln2Bias, eps)
 	dFF := l.ff1.n
-	gemm(total, d, ws.ln, d, &l.ff1, ws.hid, dFF, false)
-	addBiasReLU(ws.hid, total, dFF, l.ff1Bias)
-	gemm(total, dFF, ws.hid, dFF, &l.ff2, ws.h, d, true)
-	addBias(ws.h, total, d, l.ff2Bias)
+	dense(par, total, d, ws.ln, d, &l.ff1, ws.hid, dFF, false, l.ff1Bias, true)
+	dense(par, total, dFF, ws.hid, dFF, &l.ff2, ws.h, d, true, l.ff2Bias, false)
 }
 
 // attend computes head hd of scaled dot-product attention for the sequence
-// whose n tokens start at row r0, writing its columns of ws.att.
-func (l *layer) attend(ws *workspace, r0, n, hd int) {
+// whose n tokens start at row r0, writing its columns of ws.att; sc is the
+// calling goroutine's scratch.
+func (l *layer) attend(ws *workspace, sc *attnScratch, r0, n, hd int) {
 	dIn, dh := l.dIn, l.headDim
 	ld3 := 3 * dIn
 	q := ws.qkv[r0*ld3+hd*dh:]
 	k := ws.qkv[r0*ld3+dIn+hd*dh:]
 	v := ws.qkv[r0*ld3+2*dIn+hd*dh:]
 
-	packTransposed(&ws.kt, k, n, dh, ld3)
-	np := ws.kt.n
-	scores := ws.scores[:n*np]
-	gemm(n, dh, q, ld3, &ws.kt, scores, np, false)
+	packTransposed(&sc.kt, k, n, dh, ld3)
+	np := sc.kt.n
+	scores := sc.scores[:n*np]
+	gemm(n, dh, q, ld3, &sc.kt, scores, np, false)
 	for i := 0; i < n; i++ {
 		softmaxScaled(scores[i*np:i*np+n], l.scale)
 	}
-	packPanels(&ws.v, v, n, dh, ld3)
-	gemm(n, n, scores, np, &ws.v, ws.att[r0*dIn+hd*dh:], dIn, false)
+	packPanels(&sc.v, v, n, dh, ld3)
+	gemm(n, n, scores, np, &sc.v, ws.att[r0*dIn+hd*dh:], dIn, false)
 }
 
 // softmaxScaled replaces row with softmax(scale * row).
@@ -201,6 +278,13 @@ func exp32(x float32) float32 {
 	return math.Float32frombits(math.Float32bits(p) + uint32(int32(n))<<23)
 }
 
+// layerNormPar is layerNorm on par goroutines, each over a range of rows.
+func layerNormPar(par int, dst, x []float32, m, w int, scale, bias []float32, eps float32) {
+	parallel(par, m, func(_, lo, hi int) {
+		layerNorm(dst[lo*w:], x[lo*w:], hi-lo, w, scale, bias, eps)
+	})
+}
+
 // layerNorm writes scale*(x-mean)/sqrt(var+eps)+bias of each of the m rows
 // of x (width w) to dst.
 func layerNorm(dst, x []float32, m, w int, scale, bias []float32, eps float32) {
@@ -220,24 +304,6 @@ func layerNorm(dst, x []float32, m, w int, scale, bias []float32, eps float32) {
 		r := float32(1 / math.Sqrt(sq/float64(w)+float64(eps)))
 		for j, v := range src {
 			out[j] = scale[j]*r*(v-mean) + bias[j]
-		}
-	}
-}
-
-func addBias(c []float32, m, n int, bias []float32) {
-	for i := 0; i < m; i++ {
-		row := c[i*n : (i+1)*n]
-		for j := range row {
-			row[j] += bias[j]
-		}
-	}
-}
-
-func addBiasReLU(c []float32, m, n int, bias []float32) {
-	for i := 0; i < m; i++ {
-		row := c[i*n : (i+1)*n]
-		for j, v := range row {
-			row[j] = max(v+bias[j], 0)
 		}
 	}
 }

@@ -1,8 +1,13 @@
 package use
 
 import (
+	"context"
 	"math"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/ragd/ragd/embed"
 )
 
 func TestExp32(t *testing.T) {
@@ -59,6 +64,56 @@ func TestLayerNorm(t *testing.T) {
 	for i := range want {
 		if math.Abs(float64(dst[i])-want[i]) > 1e-5 {
 			t.Fatalf("layerNorm = %v, want %v", dst, want)
+		}
+	}
+}
+
+// A forward pass gives the same bits on any number of goroutines: the
+// dense layers split by columns, the layer norms by rows and attention by
+// sequence and head never change the order of any sum.
+func TestForwardSameOnAnyGoroutines(t *testing.T) {
+	m := testModel(t)
+	texts := benchTexts(t, 40)
+	texts = append(texts, "", "a", strings.Repeat("boundary layer transition ", 60))
+	seqs := make([][]int, len(texts))
+	for i, s := range texts {
+		ids := m.tok.encode(s, m.enc.maxLen)
+		seqs[i] = ids[:min(len(ids), m.enc.maxLen)]
+	}
+	run := func(par int) [][]float32 {
+		dst := make([][]float32, len(seqs))
+		for i := range dst {
+			dst[i] = make([]float32, m.enc.dModel)
+		}
+		m.enc.forward(new(workspace), seqs, dst, par)
+		return dst
+	}
+	want := run(1)
+	for _, par := range []int{2, 3, 7} {
+		got := run(par)
+		for i := range got {
+			if !slices.Equal(got[i], want[i]) {
+				t.Fatalf("par %d: text %d differs from the one-goroutine pass", par, i)
+			}
+		}
+	}
+	// And an Embed call (one pass on all threads) matches texts embedded
+	// one at a time on one thread.
+	one := newModel(m.tok, m.enc, Options{Threads: 1})
+	all := newModel(m.tok, m.enc, Options{Threads: 4})
+	batch, err := all.Embed(context.Background(), embed.Passage, texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range texts {
+		v, err := one.Embed(context.Background(), embed.Passage, []string{s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range v[0] {
+			if d := math.Abs(float64(v[0][j] - batch[i][j])); d > 1e-6 {
+				t.Fatalf("text %d: batched and lone vectors differ by %g at %d", i, d, j)
+			}
 		}
 	}
 }

@@ -11,8 +11,12 @@ const (
 	panelWidth    = 16  // columns per packed panel
 	maxKernelRows = 12  // most output rows of any kernel
 	kBlock        = 256 // depth processed per pass (a panel slice stays in L1)
-	mBlock        = 96  // rows per pass over the panels (A block stays in L2); a multiple of every kernel's rows
+	mBlock        = 384 // rows per pass over the panels (an A block of 384 x 256 floats stays in L2, so a batch of short texts streams each weight panel once); a multiple of every kernel's rows
 )
+
+// wideKernels lets gemm use the two-panel kernel where the CPU has one;
+// tests and benchmarks turn it off to compare with the one-panel kernel.
+var wideKernels = true
 
 // panels is a K x N matrix packed for gemm: panel p holds columns
 // [16p, 16p+16) as K consecutive rows of 16 floats. N is a multiple of 16
@@ -90,16 +94,27 @@ func gemm(m, k int, a []float32, lda int, b *panels, c []float32, ldc int, accum
 	var tailA [maxKernelRows * kBlock]float32
 	var tailC [maxKernelRows * panelWidth]float32
 	full := m - m%kernelRows
+	wide := wideKernels && hasWideKernel()
 	for k0 := 0; k0 < k; k0 += kBlock {
 		kb := min(kBlock, k-k0)
 		acc := accumulate || k0 > 0
 		for i0 := 0; i0 < full; i0 += mBlock {
 			i1 := min(i0+mBlock, full)
-			for q := 0; q < np; q++ {
+			for q := 0; q < np; {
 				bp := b.data[q*b.k*panelWidth+k0*panelWidth:]
+				if wide && q+1 < np {
+					// Two panels per call: each A value loaded once for 32 columns.
+					bp1 := b.data[(q+1)*b.k*panelWidth+k0*panelWidth:]
+					for i := i0; i < i1; i += kernelRows {
+						kernelWide(kb, a[i*lda+k0:], lda, bp, bp1, c[i*ldc+q*panelWidth:], ldc, acc)
+					}
+					q += 2
+					continue
+				}
 				for i := i0; i < i1; i += kernelRows {
 					kernel(kb, a[i*lda+k0:], lda, bp, c[i*ldc+q*panelWidth:], ldc, acc)
 				}
+				q++
 			}
 		}
 		if rows := m - full; rows > 0 {
