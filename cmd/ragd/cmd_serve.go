@@ -64,7 +64,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.Addr, err)
 	}
-	fmt.Fprintf(e.stdout, "ragd %s serving on http://%s (playground at /, API under /v1; data %s, generator %s)\n", version, ln.Addr(), a.cfg.DataDir, gen.Info().ID)
+	where := "data " + a.cfg.DataDir
+	if a.engine == nil {
+		where = "backend " + a.cfg.Backend + " at " + a.cfg.WeaviateURL
+	}
+	fmt.Fprintf(e.stdout, "ragd %s serving on http://%s (playground at /, API under /v1; %s, generator %s)\n", version, ln.Addr(), where, gen.Info().ID)
 	err = srv.Serve(ctx, ln, a.cfg.ShutdownTimeout)
 	fmt.Fprintln(e.stdout, "ragd: shut down")
 	return err
