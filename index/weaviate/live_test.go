@@ -127,8 +127,18 @@ func TestWeaviateFailover(t *testing.T) {
 		wg.Wait()
 		t.Fatalf("kill node 2: %v\n%s", err, out)
 	}
-	time.Sleep(3 * time.Second)
-	write(300, 400) // QUORUM writes succeed with 2 of 3 replicas
+	killed := time.Now()
+	// Let the cluster notice the dead node (queries keep running meanwhile),
+	// then write: QUORUM writes succeed with 2 of 3 replicas.
+	for time.Since(killed) < time.Minute {
+		if st, err := b.nodeStatus(ctx, "weaviate-2"); err == nil && st != "HEALTHY" {
+			t.Logf("cluster saw node 2 as %s after %s", st, time.Since(killed).Round(time.Millisecond))
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	write(300, 400)
 	time.Sleep(time.Second)
 	close(stop)
 	wg.Wait()
@@ -182,4 +192,18 @@ func (b *Backend) nodeObjects(ctx context.Context, cls, node string) (int64, err
 		return total, nil
 	}
 	return 0, fmt.Errorf("node %q: %w", node, data.ErrNotFound)
+}
+
+// nodeStatus is a node's status in Weaviate's node list ("" when absent).
+func (b *Backend) nodeStatus(ctx context.Context, node string) (string, error) {
+	res, err := b.c.Cluster().NodesStatusGetter().Do(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, n := range res.Nodes {
+		if n.Name == node && n.Status != nil {
+			return *n.Status, nil
+		}
+	}
+	return "", nil
 }
