@@ -10,7 +10,10 @@
 #      server's peak RSS, to show memory stays bounded.
 # Each phase prints one JSON report line. DUR (default 60s) is the length of
 # phases 1-3. Everything runs in a temporary folder, removed at the end, and
-# the server is stopped with SIGTERM (graceful shutdown).
+# the server is stopped with SIGTERM (graceful shutdown). DATA=DIR keeps the
+# data folder there instead, and reuses it when it already holds the index
+# (to rerun the load phases without ingesting again).
+# INGEST_ONLY=1 stops after ingesting.
 # Usage: bash scripts/loadtest/serve100k.sh [> report.jsonl]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,12 +46,17 @@ awk -v n="$N" 'BEGIN {
 	}
 }' >"$work/corpus.jsonl"
 
-export RAGD_DATA_DIR="$work/data" RAGD_LOG_LEVEL=warn
-say "ingesting (model ${RAGD_MODEL:-use-lite})"
-start=$SECONDS
-"$work/ragd" ingest --index load --quiet "$work/corpus.jsonl" >&2
-say "ingested in $((SECONDS - start)) s"
+export RAGD_DATA_DIR="${DATA:-$work/data}" RAGD_LOG_LEVEL=warn
+if [[ -n "${DATA:-}" ]] && "$work/ragd" indexes 2>/dev/null | grep -q "^load "; then
+	say "reusing the index in $DATA"
+else
+	say "ingesting (model ${RAGD_MODEL:-use-lite})"
+	start=$SECONDS
+	"$work/ragd" ingest --index load "$work/corpus.jsonl" 2>&1 | tr '\r' '\n' | tail -3 >&2
+	say "ingested in $((SECONDS - start)) s"
+fi
 "$work/ragd" indexes >&2
+if [[ "${INGEST_ONLY:-0}" == 1 ]]; then exit 0; fi
 
 "$work/ragd" serve --addr "$ADDR" >"$work/serve.log" 2>&1 &
 pid=$!
