@@ -60,6 +60,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	srv.Echo().Use(auth.Middleware(auth.Config{Store: keys, Open: a.cfg.Open, Logger: a.log,
 		Public: append(append([]string(nil), auth.DefaultPublic...), "/", "/ui/", "/openapi.json")}))
+	if a.cfg.PprofAddr != "" {
+		stop, err := servePprof(a.cfg.PprofAddr, a.log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.Addr, err)

@@ -72,6 +72,9 @@ type Config struct {
 	// CORSOrigins is a comma-separated list of browser origins allowed to
 	// call the API (empty: no cross-origin access).
 	CORSOrigins string `json:"cors_origins"`
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on this
+	// loopback address, apart from the API (for diagnosing a live server).
+	PprofAddr string `json:"pprof_addr"`
 	// Backend is the index tier: "embedded" (the store of record with
 	// bleve and ragd's HNSW in DataDir) or "weaviate" (a Weaviate cluster at
 	// WeaviateURL; ragd keeps nothing on local disk but caches).
