@@ -75,6 +75,9 @@ func TestWeaviateFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.DropIndex(context.Background(), name) })
+	// Writes while a replica is down wait for Weaviate's coordinator to give
+	// up on it (about 20 s per batch), so the writer gets a longer timeout.
+	writer := openLive(t, Config{URL: url, GRPC: os.Getenv("RAGD_WEAVIATE_CLUSTER_GRPC"), Replication: 3, Consistency: "QUORUM", Timeout: 3 * time.Minute})
 	write := func(from, to int) {
 		t.Helper()
 		start := time.Now()
@@ -84,7 +87,7 @@ func TestWeaviateFailover(t *testing.T) {
 			docs = append(docs, backendtest.Doc(fmt.Sprintf("doc-%04d", i), uint64(i+1), map[string]any{"part": float64(i % 7)},
 				fmt.Sprintf("document %d about topic%d and common words", i, i%13)))
 		}
-		if _, err := b.PutDocuments(ctx, name, docs, false); err != nil {
+		if _, err := writer.PutDocuments(ctx, name, docs, false); err != nil {
 			t.Fatalf("write %d..%d: %v", from, to, err)
 		}
 	}
