@@ -320,6 +320,12 @@ func Load(path string) (*Index, error) {
 	if err := s.rebuild(nsNames, ids, metas); err != nil {
 		return nil, corrupt(path, "content", err)
 	}
+	if s.graph {
+		s.countInDegrees()
+		if k := s.repairAll(c.EfConstruction); k > 0 {
+			c.Logger.Info("ann: relinked unreachable nodes", "path", path, "nodes", k)
+		}
+	}
 	return &Index{cfg: c, s: s}, nil
 }
 
