@@ -268,6 +268,7 @@ func (ix *Index) Stats() Stats {
 	return Stats{
 		Dims: s.dims, Metric: s.metric, Live: s.live(), Nodes: s.n, Deleted: s.deleted,
 		MaxLevel: max(top, 0), Quantized: s.quant, Graph: s.graph, VectorBytes: vb, GraphBytes: gb,
+		MappedBytes: s.vecs.mappedBytes(),
 	}
 }
 

@@ -40,6 +40,7 @@ type state struct {
 
 	n        int
 	vecs     slab[float32]
+	fmap     *mapping // file mapping behind vecs' mapped pages, if any
 	codes    slab[int8]
 	scales   []float32
 	sqn      []float32
@@ -272,6 +273,8 @@ func (s *state) entry() (uint32, int) {
 	return s.ep, s.topLevel
 }
 
+// bytes returns the heap memory of the vectors and of the graph; mapped
+// float vectors (quantized indexes after Save or Load) are not counted.
 func (s *state) bytes() (vec, graph int64) {
 	vec = s.vecs.bytes() + s.codes.bytes() + int64(len(s.scales)+len(s.sqn))*4
 	graph = s.links0.bytes() + int64(len(s.upOff)+len(s.upper)+len(s.nsOf)+len(s.indeg))*4 + int64(len(s.levels)+len(s.flags))
