@@ -75,6 +75,12 @@ func (s *state) searchLayer(sc *scratch, q *query, entries []cand, ef, level int
 		if len(sc.res) >= ef && c.d > sc.res[0].d {
 			break
 		}
+		if len(sc.cands) > 0 {
+			// the next candidate is usually the heap's new top: start
+			// loading its list while this one's neighbours are scored
+			nl := s.list(sc.cands[0].id, level)
+			prefetchLines(unsafe.Pointer(&nl[0]), (len(nl)*4+63)/64)
+		}
 		sc.nbuf = neighbours(s.list(c.id, level), sc.nbuf)
 		fresh := sc.nbuf[:0]
 		for _, nb := range sc.nbuf {
@@ -82,12 +88,15 @@ func (s *state) searchLayer(sc *scratch, q *query, entries []cand, ef, level int
 				fresh = append(fresh, nb)
 			}
 		}
-		if len(fresh) > 0 {
-			s.prefetch(q, fresh[0])
+		// keep the vectors of the next two neighbours loading while one
+		// is scored (one ahead leaves part of the memory latency exposed)
+		const ahead = 2
+		for j := range min(ahead, len(fresh)) {
+			s.prefetch(q, fresh[j])
 		}
 		for j, nb := range fresh {
-			if j+1 < len(fresh) {
-				s.prefetch(q, fresh[j+1])
+			if j+ahead < len(fresh) {
+				s.prefetch(q, fresh[j+ahead])
 			}
 			d := s.nodeDist(q, nb)
 			if len(sc.res) < ef || d < sc.res[0].d {
