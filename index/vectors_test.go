@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/index/ann"
 )
 
 // fakeEmbedder maps words to fixed random directions and sums them: texts
@@ -192,5 +193,51 @@ func TestVectorLogReplay(t *testing.T) {
 		if h.DocID == "bread" {
 			t.Fatalf("replayed delete missing: %+v", h)
 		}
+	}
+}
+
+// TestQuantizedSnapshotDamaged: an int8 vector index keeps its float
+// vectors in a mapped section at the end of its snapshot; a snapshot cut
+// short there is rebuilt from the store, and the reopened index answers.
+func TestQuantizedSnapshotDamaged(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := fakeEmbedder{dims: 16}
+	opts := Options{Dir: dir, Embedder: f, Vector: VectorOptions{Quantize: true}}
+	e, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateIndex(ctx, data.IndexConfig{Name: "v", Model: "fake"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.PutDocuments(ctx, "v", vecCorpus(f), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "indexes", "v", "vectors.ann")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, st.Size()-6); err != nil {
+		t.Fatal(err)
+	}
+	e, err = Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits, err := e.Search(ctx, "v", data.Query{Text: "Bake the loaf in a hot oven.", Mode: data.ModeVector, TopK: 1})
+	if err != nil || len(hits) != 1 || hits[0].ChunkID != "bread#1" {
+		t.Fatalf("after a damaged snapshot: %+v %v", hits, err)
+	}
+	// the rebuilt index was saved again, whole
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ann.Load(path); err != nil {
+		t.Fatalf("snapshot after the rebuild: %v", err)
 	}
 }

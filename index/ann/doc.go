@@ -13,7 +13,8 @@
 //     much; upper layers in one more slab addressed by an offset per node.
 //     Nodes are dense uint32 ids; one map translates string ids.
 //     Distances use AVX2 kernels (viterin/vek for float32, our own for
-//     int8) and the next neighbour's vector is prefetched.
+//     int8); the search prefetches the next candidate's neighbour list
+//     and the vectors of the next two neighbours it scores.
 //   - Inserts use heuristic neighbour selection (Algorithm 4) with a
 //     separate efConstruction; one Upsert batch is linked by Config.Workers
 //     goroutines. Neighbour lists are read with atomic loads, so searches
@@ -21,6 +22,10 @@
 //     mutex. The index lock is write-held only while a step of 1,024 items
 //     is copied in (no graph work) and while a compacted graph is swapped
 //     in. Writers (Upsert, Delete, Compact, Save) are serialised.
+//   - Every node stays reachable on layer 0: a node merges its own
+//     selection with back links added concurrently instead of overwriting
+//     them, layer-0 in-degrees are counted, and each batch (and Load) ends
+//     by relinking any node left without an in-link (repair.go).
 //   - A re-added id gets a new node and the old one becomes a tombstone;
 //     Delete makes tombstones. Tombstones still route searches but are
 //     never returned; past Config.CompactRatio the graph is rebuilt from
@@ -36,12 +41,14 @@
 //   - Config.Quantize adds an int8 code per vector (one scale per vector).
 //     Graph traversal reads only the codes (a quarter of the float bytes);
 //     the ef best candidates are re-scored with the float32 vectors. The
-//     float slab stays in memory (Get, re-scoring, compaction need it) but
-//     is only touched ef times per query; the file keeps it as a separate
-//     section so it could be memory-mapped.
+//     file keeps the floats in a separate, aligned and checksummed
+//     section that Load and Save memory-map read-only, so resident vector
+//     memory is the codes; vectors written since the last save (or a
+//     compaction) are held as floats in memory until the next save.
 //   - Save writes a versioned, CRC-32C-checked file crash-safely; Load
-//     reads the slabs straight into memory and reports any damage as
-//     ErrCorrupt so the caller can rebuild from its store of record.
+//     reads the slabs straight into memory (maps the int8 index's floats)
+//     and reports any damage, or an older version, as ErrCorrupt so the
+//     caller can rebuild from its store of record.
 //
 // Flat is the exact index with the same API, and the ground truth for
 // recall. Package annbench measures both against github.com/coder/hnsw.

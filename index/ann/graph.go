@@ -75,6 +75,12 @@ func (s *state) searchLayer(sc *scratch, q *query, entries []cand, ef, level int
 		if len(sc.res) >= ef && c.d > sc.res[0].d {
 			break
 		}
+		if len(sc.cands) > 0 {
+			// the next candidate is usually the heap's new top: start
+			// loading its list while this one's neighbours are scored
+			nl := s.list(sc.cands[0].id, level)
+			prefetchLines(unsafe.Pointer(&nl[0]), (len(nl)*4+63)/64)
+		}
 		sc.nbuf = neighbours(s.list(c.id, level), sc.nbuf)
 		fresh := sc.nbuf[:0]
 		for _, nb := range sc.nbuf {
@@ -82,12 +88,15 @@ func (s *state) searchLayer(sc *scratch, q *query, entries []cand, ef, level int
 				fresh = append(fresh, nb)
 			}
 		}
-		if len(fresh) > 0 {
-			s.prefetch(q, fresh[0])
+		// keep the vectors of the next two neighbours loading while one
+		// is scored (one ahead leaves part of the memory latency exposed)
+		const ahead = 2
+		for j := range min(ahead, len(fresh)) {
+			s.prefetch(q, fresh[j])
 		}
 		for j, nb := range fresh {
-			if j+1 < len(fresh) {
-				s.prefetch(q, fresh[j+1])
+			if j+ahead < len(fresh) {
+				s.prefetch(q, fresh[j+ahead])
 			}
 			d := s.nodeDist(q, nb)
 			if len(sc.res) < ef || d < sc.res[0].d {
@@ -177,14 +186,7 @@ func (s *state) link(id uint32, efc int) {
 		// drop self (possible when a concurrent link already reached us)
 		found = slices.DeleteFunc(found, func(c cand) bool { return c.id == id })
 		sel = s.selectHeuristic(q.v, found, s.m, sel)
-		ids := make([]uint32, len(sel))
-		for i, c := range sel {
-			ids[i] = c.id
-		}
-		mu := s.lock(id)
-		mu.Lock()
-		setList(s.list(id, l), ids)
-		mu.Unlock()
+		ids := s.mergeOwn(id, l, q.v, sel)
 		for _, nb := range ids {
 			s.addLink(sc, nb, id, l)
 		}
@@ -211,14 +213,12 @@ func (s *state) addLink(sc *scratch, node, nb uint32, level int) {
 	mu := s.lock(node)
 	mu.Lock()
 	defer mu.Unlock()
-	l := s.list(node, level)
-	cur := neighbours(l, nil)
+	cur := neighbours(s.list(node, level), nil)
 	if slices.Contains(cur, nb) {
 		return
 	}
 	if len(cur) < mmax {
-		cur = append(cur, nb)
-		setList(l, cur)
+		s.setLinks(node, level, cur, append(slices.Clone(cur), nb))
 		return
 	}
 	base := s.vec(node)
@@ -229,10 +229,42 @@ func (s *state) addLink(sc *scratch, node, nb uint32, level int) {
 	}
 	sortCands(cs)
 	keep := s.selectHeuristic(base, cs, mmax, nil)
-	ids := cur[:0]
-	for _, c := range keep {
-		ids = append(ids, c.id)
+	ids := make([]uint32, len(keep))
+	for i, c := range keep {
+		ids[i] = c.id
 	}
-	setList(l, ids)
+	s.setLinks(node, level, cur, ids)
 	sc.sel = cs
+}
+
+// mergeOwn stores node id's selected neighbours on a layer and returns
+// the list written. Nodes linked concurrently may already have added
+// themselves to this list (having reached id through its upper layers):
+// they are merged in, not overwritten, pruning with the heuristic only
+// when the union exceeds the layer's maximum.
+func (s *state) mergeOwn(id uint32, level int, base []float32, sel []cand) []uint32 {
+	mmax := s.m
+	if level == 0 {
+		mmax = s.m0
+	}
+	mu := s.lock(id)
+	mu.Lock()
+	defer mu.Unlock()
+	old := neighbours(s.list(id, level), nil)
+	cs := slices.Clone(sel)
+	for _, x := range old {
+		if !slices.ContainsFunc(cs, func(c cand) bool { return c.id == x }) {
+			cs = append(cs, cand{d: dist(s.metric, base, s.vec(x)), id: x})
+		}
+	}
+	if len(cs) > mmax {
+		sortCands(cs)
+		cs = s.selectHeuristic(base, cs, mmax, nil)
+	}
+	ids := make([]uint32, len(cs))
+	for i, c := range cs {
+		ids[i] = c.id
+	}
+	s.setLinks(id, level, old, ids)
+	return ids
 }

@@ -109,6 +109,7 @@ func (s *state) linkAll(nodes []uint32, efc, workers int) {
 		for _, id := range rest {
 			s.link(id, efc)
 		}
+		s.repair(nodes, efc)
 		return
 	}
 	var next atomic.Int64
@@ -125,6 +126,7 @@ func (s *state) linkAll(nodes []uint32, efc, workers int) {
 		})
 	}
 	wg.Wait()
+	s.repair(nodes, efc)
 }
 
 // Delete removes the vectors with these ids and returns how many existed.
@@ -266,6 +268,7 @@ func (ix *Index) Stats() Stats {
 	return Stats{
 		Dims: s.dims, Metric: s.metric, Live: s.live(), Nodes: s.n, Deleted: s.deleted,
 		MaxLevel: max(top, 0), Quantized: s.quant, Graph: s.graph, VectorBytes: vb, GraphBytes: gb,
+		MappedBytes: s.vecs.mappedBytes(),
 	}
 }
 

@@ -11,30 +11,42 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"unsafe"
 
 	"github.com/ragd/ragd/data"
 )
 
-// File format (little-endian), version 1:
+// File format (little-endian), version 2:
 //
 //	magic "RAGDANN\x00", u32 version
 //	header: u64 fields (dims, metric, M, efConstruction, efSearch,
 //	        exactBelow, quantize, graph, nodes, deleted, entry point,
 //	        top level, len(upper), namespaces)
-//	slabs:  vectors f32[n*dims]; if quantized: codes i8[n*dims],
-//	        scales f32[n], squared norms f32[n] (euclidean only);
-//	        levels u8[n], flags u8[n]; if graph: links0 u32[n*(2M+1)],
-//	        upOff u32[n], upper u32[len]; namespace of node u32[n]
+//	slabs:  if not quantized: vectors f32[n*dims]; if quantized: codes
+//	        i8[n*dims], scales f32[n], squared norms f32[n] (euclidean
+//	        only); levels u8[n], flags u8[n]; if graph: links0
+//	        u32[n*(2M+1)], upOff u32[n], upper u32[len]; namespace of
+//	        node u32[n]
 //	strings: namespace names, ids, JSON metadata, each as u32 lengths
 //	        then one blob
-//	u32 CRC-32C of everything before it, then end of file.
+//	u32 CRC-32C of everything before it
+//	if quantized: zero padding to a multiple of floatAlign, vectors
+//	        f32[n*dims], u32 CRC-32C of those vectors
+//	end of file.
 //
 // The big slabs are read with io.ReadFull straight into the []float32 /
-// []uint32 memory. Anything unexpected is reported as ErrCorrupt.
+// []uint32 memory. A quantized index maps its float vectors from the file
+// instead (they are only read to re-score a search's candidates), so its
+// resident vector memory is the int8 codes. Anything unexpected, an older
+// version included, is reported as ErrCorrupt. Version 1 kept the float
+// vectors of quantized indexes inside the checksummed slabs.
 const (
 	fileMagic   = "RAGDANN\x00"
-	fileVersion = 1
+	fileVersion = 2
+	// floatAlign aligns the mapped float section (a multiple of the page
+	// size on every supported platform).
+	floatAlign = 1 << 16
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -75,7 +87,8 @@ func (ix *Index) Save(path string) error {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err := ix.write(tmp); err != nil {
+	floatsOff, err := ix.write(tmp)
+	if err != nil {
 		return fmt.Errorf("ann save %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
@@ -95,12 +108,59 @@ func (ix *Index) Save(path string) error {
 			return fmt.Errorf("ann save: sync dir: %w", err)
 		}
 	}
+	if ix.s.quant {
+		// serve the float vectors from the file just written: the heap
+		// copies of everything saved are released
+		if err := ix.mapFloats(path, floatsOff); err != nil {
+			ix.cfg.Logger.Warn("ann: float vectors stay in memory", "path", path, "err", err)
+		}
+	}
 	return nil
 }
 
-func (ix *Index) write(f io.Writer) error {
+// mapFloats points the float vectors of the nodes saved in path (all
+// nodes: the caller holds wmu) at a mapping of its float section.
+func (ix *Index) mapFloats(path string, off int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	s := ix.s
-	bw := bufio.NewWriterSize(f, 1<<20)
+	m, err := mapFile(f, off, int64(s.n)*int64(s.dims)*4)
+	if err != nil {
+		return err
+	}
+	ix.mu.Lock()
+	old := s.setFloatMapping(m)
+	ix.mu.Unlock()
+	if old != nil {
+		old.close() // no search runs on it any more: it was swapped under the write lock
+	}
+	return nil
+}
+
+// setFloatMapping makes the mapping (s.n nodes' float vectors) the
+// storage of the float vectors and returns the previous mapping (caller
+// holds the index write lock or owns s alone).
+func (s *state) setFloatMapping(m *mapping) *mapping {
+	var fs []float32
+	if len(m.b) > 0 {
+		fs = unsafe.Slice((*float32)(unsafe.Pointer(&m.b[0])), len(m.b)/4)
+	}
+	s.vecs.mapPages(fs, s.n, m.mapped)
+	old := s.fmap
+	s.fmap = m
+	runtime.AddCleanup(s, func(m *mapping) { m.close() }, m)
+	return old
+}
+
+// write writes the index and returns the offset of the float section
+// (quantized indexes).
+func (ix *Index) write(f io.Writer) (int64, error) {
+	s := ix.s
+	cw := &countWriter{w: f}
+	bw := bufio.NewWriterSize(cw, 1<<20)
 	crc := crc32.New(castagnoli)
 	w := io.MultiWriter(bw, crc)
 	put := func(b []byte) error { _, err := w.Write(b); return err }
@@ -112,20 +172,21 @@ func (ix *Index) write(f io.Writer) error {
 		return 0
 	}
 	if err := put(append([]byte(fileMagic), binary.LittleEndian.AppendUint32(nil, fileVersion)...)); err != nil {
-		return err
+		return 0, err
 	}
 	ep, top := s.entry()
 	for _, v := range []uint64{uint64(s.dims), metricCode[s.metric], uint64(s.m), uint64(ix.cfg.EfConstruction),
 		uint64(ix.cfg.EfSearch), uint64(int64(ix.cfg.ExactBelow)), b2u(s.quant), b2u(s.graph), uint64(s.n),
 		uint64(s.deleted), uint64(ep), uint64(int64(top)), uint64(len(s.upper)), uint64(len(s.nsNames))} {
 		if err := u64(v); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	var blocks [][]byte
 	add := func(b []byte) { blocks = append(blocks, b) }
-	s.vecs.chunks(s.n, func(b []float32) { add(asBytes(b)) })
-	if s.quant {
+	if !s.quant {
+		s.vecs.chunks(s.n, func(b []float32) { add(asBytes(b)) })
+	} else {
 		s.codes.chunks(s.n, func(b []int8) { add(asBytes(b)) })
 		add(asBytes(s.scales))
 		if s.metric == data.L2 {
@@ -142,7 +203,7 @@ func (ix *Index) write(f io.Writer) error {
 	add(asBytes(s.nsOf))
 	for _, b := range blocks {
 		if err := put(b); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	metaJSON := make([]string, s.n)
@@ -152,20 +213,58 @@ func (ix *Index) write(f io.Writer) error {
 		}
 		b, err := json.Marshal(m)
 		if err != nil {
-			return fmt.Errorf("metadata of %q: %w", s.ids[i], err)
+			return 0, fmt.Errorf("metadata of %q: %w", s.ids[i], err)
 		}
 		metaJSON[i] = string(b)
 	}
 	for _, strs := range [][]string{s.nsNames, s.ids, metaJSON} {
 		if err := putStrings(put, strs); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if _, err := bw.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32())); err != nil {
-		return err
+		return 0, err
 	}
-	return bw.Flush()
+	if !s.quant {
+		return 0, bw.Flush()
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, err
+	}
+	off := alignUp(cw.n)
+	if _, err := cw.Write(make([]byte, off-cw.n)); err != nil {
+		return 0, err
+	}
+	fcrc := crc32.New(castagnoli)
+	fw := io.MultiWriter(bw, fcrc)
+	var werr error
+	s.vecs.chunks(s.n, func(b []float32) {
+		if werr == nil {
+			_, werr = fw.Write(asBytes(b))
+		}
+	})
+	if werr != nil {
+		return 0, werr
+	}
+	if _, err := bw.Write(binary.LittleEndian.AppendUint32(nil, fcrc.Sum32())); err != nil {
+		return 0, err
+	}
+	return off, bw.Flush()
 }
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	k, err := c.w.Write(p)
+	c.n += int64(k)
+	return k, err
+}
+
+func alignUp(n int64) int64 { return (n + floatAlign - 1) / floatAlign * floatAlign }
 
 func putStrings(put func([]byte) error, strs []string) error {
 	lens := make([]uint32, len(strs))
@@ -188,11 +287,13 @@ func putStrings(put func([]byte) error, strs []string) error {
 type crcReader struct {
 	r io.Reader
 	h hash.Hash32
+	n int64 // bytes read
 }
 
 func (c *crcReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.h.Write(p[:n])
+	c.n += int64(n)
 	return n, err
 }
 
@@ -254,7 +355,7 @@ func Load(path string) (*Index, error) {
 	}
 	n, upperLen, nsCount := h[8], h[12], h[13]
 	// refuse sizes the file cannot hold before allocating
-	need := n*uint64(c.Dims)*4 + upperLen*4 + nsCount*4
+	need := n*uint64(c.Dims) + upperLen*4 + nsCount*4
 	if size >= 0 && need > uint64(size) || n > 1<<31 || h[9] > n {
 		return nil, corrupt(path, "sizes exceed the file", nil)
 	}
@@ -265,10 +366,11 @@ func Load(path string) (*Index, error) {
 	nn := int(n)
 	var bufs [][]byte
 	add := func(b []byte) { bufs = append(bufs, b) }
-	s.vecs.ensure(nn)
-	s.vecs.chunks(nn, func(b []float32) { add(asBytes(b)) })
-	if s.quant {
-		s.codes.ensure(nn)
+	if !s.quant {
+		s.vecs.exact(nn)
+		s.vecs.chunks(nn, func(b []float32) { add(asBytes(b)) })
+	} else {
+		s.codes.exact(nn)
 		s.codes.chunks(nn, func(b []int8) { add(asBytes(b)) })
 		s.scales = make([]float32, nn)
 		add(asBytes(s.scales))
@@ -281,7 +383,7 @@ func Load(path string) (*Index, error) {
 	add(s.levels)
 	add(s.flags)
 	if s.graph {
-		s.links0.ensure(nn)
+		s.links0.exact(nn)
 		s.links0.chunks(nn, func(b []uint32) { add(asBytes(b)) })
 		s.upOff, s.upper = make([]uint32, nn), make([]uint32, upperLen)
 		add(asBytes(s.upOff))
@@ -314,13 +416,60 @@ func Load(path string) (*Index, error) {
 	if binary.LittleEndian.Uint32(tail) != sum {
 		return nil, corrupt(path, "checksum mismatch", nil)
 	}
-	if k, err := cr.Read(make([]byte, 1)); k != 0 || !errors.Is(err, io.EOF) {
-		return nil, corrupt(path, "trailing bytes", nil)
+	if !s.quant {
+		if k, err := cr.Read(make([]byte, 1)); k != 0 || !errors.Is(err, io.EOF) {
+			return nil, corrupt(path, "trailing bytes", nil)
+		}
+	} else if err := loadFloats(f, s, cr.n, size); err != nil {
+		return nil, corrupt(path, "float vectors", err)
 	}
 	if err := s.rebuild(nsNames, ids, metas); err != nil {
+		if s.fmap != nil {
+			s.fmap.close()
+		}
 		return nil, corrupt(path, "content", err)
 	}
+	if s.graph {
+		s.countInDegrees()
+		if k := s.repairAll(c.EfConstruction); k > 0 {
+			c.Logger.Info("ann: relinked unreachable nodes", "path", path, "nodes", k)
+		}
+	}
 	return &Index{cfg: c, s: s}, nil
+}
+
+// loadFloats checks the float section that follows the checksummed part
+// ending at end (its size and its own checksum, read through a small
+// buffer, not into the index) and maps it as s's float vectors.
+func loadFloats(f *os.File, s *state, end, size int64) error {
+	off := alignUp(end)
+	n := int64(s.n) * int64(s.dims) * 4
+	if size != off+n+4 {
+		return fmt.Errorf("file is %d bytes, want %d", size, off+n+4)
+	}
+	crc := crc32.New(castagnoli)
+	buf := make([]byte, min(n, 1<<20))
+	for pos := off; pos < off+n; {
+		b := buf[:min(int64(len(buf)), off+n-pos)]
+		if _, err := f.ReadAt(b, pos); err != nil {
+			return err
+		}
+		crc.Write(b)
+		pos += int64(len(b))
+	}
+	tail := make([]byte, 4)
+	if _, err := f.ReadAt(tail, off+n); err != nil {
+		return err
+	}
+	if binary.LittleEndian.Uint32(tail) != crc.Sum32() {
+		return errors.New("checksum mismatch")
+	}
+	m, err := mapFile(f, off, n)
+	if err != nil {
+		return err
+	}
+	s.setFloatMapping(m)
+	return nil
 }
 
 func readStrings(read func([]byte) error, n int, size int64) ([]string, error) {

@@ -40,12 +40,14 @@ type state struct {
 
 	n        int
 	vecs     slab[float32]
+	fmap     *mapping // file mapping behind vecs' mapped pages, if any
 	codes    slab[int8]
 	scales   []float32
 	sqn      []float32
 	levels   []uint8
 	flags    []uint8
 	links0   slab[uint32]
+	indeg    []int32 // layer-0 in-degree per node (atomic; see repair.go)
 	upOff    []uint32
 	upper    []uint32
 	ids      []string
@@ -62,6 +64,9 @@ type state struct {
 	epMu     sync.Mutex
 	ep       uint32
 	topLevel int
+
+	orphMu  sync.Mutex
+	orphans []uint32 // nodes whose layer-0 in-degree fell to zero
 
 	locks [lockStripes]sync.Mutex
 	rng   *rand.Rand
@@ -173,6 +178,7 @@ func (s *state) grow(extra int) {
 	s.flags = growTo(s.flags, nc)
 	if s.graph {
 		s.upOff = growTo(s.upOff, nc)
+		s.indeg = growTo(s.indeg, nc)
 	}
 	s.ids = growTo(s.ids, nc)
 	s.nsOf = growTo(s.nsOf, nc)
@@ -223,6 +229,7 @@ func (s *state) add(it *Item, level int) uint32 {
 			s.upper = append(s.upper, make([]uint32, level*(s.m+1))...)
 		}
 		s.upOff = append(s.upOff, off)
+		s.indeg = append(s.indeg, 0)
 	}
 	s.ids = append(s.ids, it.ID)
 	s.byID[it.ID] = id
@@ -266,8 +273,10 @@ func (s *state) entry() (uint32, int) {
 	return s.ep, s.topLevel
 }
 
+// bytes returns the heap memory of the vectors and of the graph; mapped
+// float vectors (quantized indexes after Save or Load) are not counted.
 func (s *state) bytes() (vec, graph int64) {
 	vec = s.vecs.bytes() + s.codes.bytes() + int64(len(s.scales)+len(s.sqn))*4
-	graph = s.links0.bytes() + int64(len(s.upOff)+len(s.upper)+len(s.nsOf))*4 + int64(len(s.levels)+len(s.flags))
+	graph = s.links0.bytes() + int64(len(s.upOff)+len(s.upper)+len(s.nsOf)+len(s.indeg))*4 + int64(len(s.levels)+len(s.flags))
 	return vec, graph
 }

@@ -51,7 +51,10 @@ type Config struct {
 	EfSearch int
 	// Quantize keeps an int8 copy of every vector (one scale per vector)
 	// that graph traversal reads; the top candidates are re-scored with the
-	// float32 vectors. Traversal then touches a quarter of the vector bytes.
+	// float32 vectors. Traversal then touches a quarter of the vector bytes,
+	// and once the index is saved (or loaded) the float vectors are mapped
+	// from its file rather than held in memory: vectors written since the
+	// last save (or compaction) are the only ones kept in memory as floats.
 	Quantize bool
 	// ExactBelow: while the index holds fewer live vectors than this, and
 	// whenever a filter is estimated to keep fewer, searches scan exactly
@@ -161,8 +164,13 @@ type Stats struct {
 	MaxLevel  int         `json:"max_level"`
 	Quantized bool        `json:"quantized"`
 	Graph     bool        `json:"graph"`
-	// VectorBytes is the memory of the float32 vectors (and int8 codes).
+	// VectorBytes is the resident memory of the float32 vectors and int8
+	// codes. A quantized index that was saved or loaded reads its float
+	// vectors (used only to re-score candidates) from a mapping of its
+	// file: they are counted in MappedBytes instead, until compaction.
 	VectorBytes int64 `json:"vector_bytes"`
+	// MappedBytes is the size of the float vectors mapped from the file.
+	MappedBytes int64 `json:"mapped_bytes,omitempty"`
 	// GraphBytes is the memory of the neighbour lists and per-node arrays.
 	GraphBytes int64 `json:"graph_bytes"`
 }

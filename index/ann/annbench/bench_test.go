@@ -45,8 +45,10 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("%s: %+v", name, r)
 		}
 	}
-	if q8 := rows[HNSWInt8][0].VectorBytesPerVector; q8*3 > rows[HNSW][0].VectorBytesPerVector {
-		t.Errorf("int8 traversal bytes %v not a quarter of float", q8)
+	// resident vector memory of the loaded indexes: float32, or int8 codes
+	// and a scale with the floats mapped from the file
+	if f32, q8 := rows[HNSW][0].VectorBytesPerVector, rows[HNSWInt8][0].VectorBytesPerVector; f32 != 4*32 || q8 != 32+4 {
+		t.Errorf("vector bytes per vector: float %v (want 128), int8 %v (want 36)", f32, q8)
 	}
 	var js bytes.Buffer
 	if err := rep.WriteJSON(&js); err != nil {

@@ -28,8 +28,11 @@ type Result struct {
 	// graph, ids, maps, codes and slack. coder-hnsw keeps the caller's
 	// vectors without copying, so nothing is subtracted for it.
 	BytesPerVector float64 `json:"bytes_per_vector"`
-	// VectorBytesPerVector is what graph traversal reads per vector:
-	// dim*4 for float32, dim+4 for int8 codes with their scale.
+	// VectorBytesPerVector is the resident vector memory per vector. For
+	// ragd's indexes it is the loaded index's Stats.VectorBytes / n: dim*4
+	// for float32; for int8 the codes and their scale (dim+4), the float
+	// vectors used for re-scoring being mapped from the file. The exact
+	// scan and coder-hnsw hold dim*4.
 	VectorBytesPerVector float64 `json:"vector_bytes_per_vector,omitempty"`
 	// LoadS is the time to load the saved index from a file.
 	LoadS float64 `json:"load_s"`
