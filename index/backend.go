@@ -216,3 +216,17 @@ func RerankHits(ctx context.Context, r Reranker, query string, hits []data.Hit) 
 	sortHits(hits)
 	return hits, nil
 }
+
+// FinishHits cuts hits to the query's TopK and drops the explanations the
+// query did not ask for (backends keep them until reranking is done).
+func FinishHits(hits []data.Hit, q data.Query) []data.Hit {
+	if len(hits) > q.TopK {
+		hits = hits[:q.TopK]
+	}
+	if !q.Explain {
+		for i := range hits {
+			hits[i].Explain = nil
+		}
+	}
+	return hits
+}

@@ -82,15 +82,7 @@ func (e *Engine) Search(ctx context.Context, name string, q data.Query) ([]data.
 			return nil, err
 		}
 	}
-	if len(hits) > q.TopK {
-		hits = hits[:q.TopK]
-	}
-	if !q.Explain {
-		for i := range hits {
-			hits[i].Explain = nil
-		}
-	}
-	return hits, nil
+	return FinishHits(hits, q), nil
 }
 
 func (e *Engine) normalizeQuery(q *data.Query, cfg data.IndexConfig) error {

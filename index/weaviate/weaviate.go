@@ -1224,15 +1224,7 @@ func (b *Backend) Search(ctx context.Context, name string, q data.Query) ([]data
 			return nil, err
 		}
 	}
-	if len(hits) > q.TopK {
-		hits = hits[:q.TopK]
-	}
-	if !q.Explain {
-		for i := range hits {
-			hits[i].Explain = nil
-		}
-	}
-	return hits, nil
+	return index.FinishHits(hits, q), nil
 }
 
 // vectorScore turns a Weaviate distance into ragd's score (higher is
