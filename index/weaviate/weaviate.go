@@ -624,21 +624,39 @@ func (b *Backend) batch(ctx context.Context, objs []*models.Object) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			res, err := b.c.Batch().ObjectsBatcher().WithConsistencyLevel(b.cl).WithObjects(part...).Do(ctx)
-			if err != nil {
-				errs[i] = wrap("batch", err)
-				return
-			}
-			for _, r := range res {
-				if r.Result != nil && r.Result.Errors != nil && len(r.Result.Errors.Error) > 0 {
-					errs[i] = fmt.Errorf("weaviate batch: %w: %s", data.ErrUnavailable, r.Result.Errors.Error[0].Message)
+			// Upserts by deterministic id are idempotent, so a batch that
+			// failed on the way (a replica timing out under load) is sent
+			// again, twice at most, before the write fails.
+			for attempt := 0; ; attempt++ {
+				errs[i] = b.sendBatch(ctx, part)
+				if errs[i] == nil || attempt == 2 || errors.Is(errs[i], data.ErrInvalid) || ctx.Err() != nil {
 					return
+				}
+				b.log.Warn("weaviate batch failed; retrying", "attempt", attempt+1, "err", errs[i])
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Duration(attempt+1) * time.Second):
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// sendBatch sends one batch and returns the first object error.
+func (b *Backend) sendBatch(ctx context.Context, part []*models.Object) error {
+	res, err := b.c.Batch().ObjectsBatcher().WithConsistencyLevel(b.cl).WithObjects(part...).Do(ctx)
+	if err != nil {
+		return wrap("batch", err)
+	}
+	for _, r := range res {
+		if r.Result != nil && r.Result.Errors != nil && len(r.Result.Errors.Error) > 0 {
+			return fmt.Errorf("weaviate batch: %w: %s", data.ErrUnavailable, r.Result.Errors.Error[0].Message)
+		}
+	}
+	return nil
 }
 
 // existing returns doc id -> (hash, chunks) for the given ids that exist.
