@@ -27,53 +27,6 @@ type askRequest struct {
 	SystemPrompt string   `json:"system_prompt"`
 }
 
-// sseWriter writes server-sent events and flushes each one.
-type sseWriter struct {
-	w http.ResponseWriter
-	f http.Flusher
-}
-
-func newSSE(c echo.Context) *sseWriter {
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Connection", "keep-alive")
-	h.Set("X-Accel-Buffering", "no")
-	c.Response().WriteHeader(http.StatusOK)
-	f, _ := c.Response().Writer.(http.Flusher)
-	return &sseWriter{w: c.Response(), f: f}
-}
-
-// event writes one event; name "" writes a data-only event.
-func (s *sseWriter) event(name string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if name != "" {
-		if _, err := fmt.Fprintf(s.w, "event: %s\n", name); err != nil {
-			return err
-		}
-	}
-	if _, err := fmt.Fprintf(s.w, "data: %s\n\n", b); err != nil {
-		return err
-	}
-	if s.f != nil {
-		s.f.Flush()
-	}
-	return nil
-}
-
-func (s *sseWriter) raw(line string) error {
-	if _, err := fmt.Fprintf(s.w, "data: %s\n\n", line); err != nil {
-		return err
-	}
-	if s.f != nil {
-		s.f.Flush()
-	}
-	return nil
-}
-
 // askCacheKey is what makes two non-streamed answers the same: the
 // retrieval query and the generation options.
 type askCacheKey struct {
@@ -136,8 +89,8 @@ func (s *Server) ask(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, resp)
 	}
-	sse := newSSE(c)
-	if err := sse.event("retrieval", map[string]any{"hits": hits}); err != nil {
+	sse := NewSSE(c)
+	if err := sse.Event("retrieval", map[string]any{"hits": hits}); err != nil {
 		return nil // client gone
 	}
 	var emitErr error
@@ -145,13 +98,13 @@ func (s *Server) ask(c echo.Context) error {
 	ans, err := generate.Answer(ctx, s.cfg.Generator, req.Query, hits, opts, func(ev generate.AnswerEvent) error {
 		switch ev.Type {
 		case "token":
-			emitErr = sse.event("token", map[string]string{"delta": ev.Delta})
+			emitErr = sse.Event("token", map[string]string{"delta": ev.Delta})
 		case "done":
-			emitErr = sse.event("done", map[string]any{"citations": ev.Citations, "usage": ev.Usage,
+			emitErr = sse.Event("done", map[string]any{"citations": ev.Citations, "usage": ev.Usage,
 				"finish_reason": ev.FinishReason, "dropped": ev.Dropped, "generator": s.cfg.Generator.Info()})
 		case "error":
 			errSent = true
-			emitErr = sse.event("error", map[string]string{"message": ev.Error})
+			emitErr = sse.Event("error", map[string]string{"message": ev.Error})
 		}
 		return emitErr
 	})
@@ -164,7 +117,7 @@ func (s *Server) ask(c echo.Context) error {
 		// anything else (packing, validation) is reported here.
 		if !errSent {
 			_, code := StatusFor(err)
-			_ = sse.event("error", map[string]string{"code": code, "message": err.Error()})
+			_ = sse.Event("error", map[string]string{"code": code, "message": err.Error()})
 		}
 		s.log.Warn("ask stream ended with an error", "err", err)
 	}

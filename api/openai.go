@@ -52,13 +52,10 @@ func (s *Server) chatCompletions(c echo.Context) error {
 		s.m.generateSeconds.Observe(time.Since(start).Seconds())
 		return c.JSON(http.StatusOK, ad.Response())
 	}
-	var sse *sseWriter
+	sse := NewSSE(c)
 	err = s.cfg.Generator.Generate(ctx, greq, func(ev generate.Event) error {
-		if sse == nil {
-			sse = newSSE(c)
-		}
 		for _, ch := range ad.Chunks(ev) {
-			if err := sse.event("", ch); err != nil {
+			if err := sse.Event("", ch); err != nil {
 				return err
 			}
 		}
@@ -66,17 +63,14 @@ func (s *Server) chatCompletions(c echo.Context) error {
 	})
 	s.m.generateSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
-		if sse == nil {
+		if !sse.Started() {
 			return err // nothing sent yet: a proper HTTP error
 		}
 		status, code := StatusFor(err)
-		_ = sse.event("", map[string]any{"error": map[string]any{"message": err.Error(), "type": code, "code": status}})
+		_ = sse.Event("", map[string]any{"error": map[string]any{"message": err.Error(), "type": code, "code": status}})
 		return nil
 	}
-	if sse == nil {
-		sse = newSSE(c)
-	}
-	_ = sse.raw("[DONE]")
+	_ = sse.Data([]byte("[DONE]"))
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
@@ -454,21 +455,7 @@ func (h *handler) chat(c echo.Context, req aiChatRequest, retrieve func(question
 		}
 		return c.JSON(http.StatusOK, aiChatResponse{ChatCompletionResponse: ad.Response(), Chunks: chunks})
 	}
-	started := false
-	w := c.Response()
-	send := func(payload []byte) error {
-		if !started {
-			w.Header().Set(echo.HeaderContentType, "text/event-stream")
-			w.Header().Set("Cache-Control", "no-cache")
-			w.WriteHeader(http.StatusOK)
-			started = true
-		}
-		if _, err := fmt.Fprintf(w, "data: %s\n\n", payload); err != nil {
-			return err
-		}
-		w.Flush()
-		return nil
-	}
+	sse := api.NewSSE(c)
 	_, err = generate.Answer(ctx, h.cfg.Generator, question, hits, opts, func(ev generate.AnswerEvent) error {
 		e, ok := toEvent(ev)
 		if !ok {
@@ -476,20 +463,11 @@ func (h *handler) chat(c echo.Context, req aiChatRequest, retrieve func(question
 		}
 		for _, ch := range ad.Chunks(e) {
 			b, _ := json.Marshal(ch)
-			if err := send(b); err != nil {
+			if err := sse.Data(b); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		if !started {
-			return h.fail(c, err)
-		}
-		_, code := statusFor(err)
-		b, _ := json.Marshal(map[string]any{"error": cfError{Code: code, Message: err.Error()}})
-		_ = send(b)
-		return nil
-	}
-	return send([]byte("[DONE]"))
+	return h.endStream(c, sse, err)
 }

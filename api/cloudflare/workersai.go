@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/ragd/ragd/api"
 	"math"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -296,22 +295,7 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 	// Stream: `data: {"response": "..."}` per token, a last event with the
 	// usage, then `data: [DONE]`. Headers go out with the first event, so
 	// a failure before it is still a proper error envelope.
-	started := false
-	w := c.Response()
-	send := func(payload []byte) error {
-		if !started {
-			w.Header().Set(echo.HeaderContentType, "text/event-stream")
-			w.Header().Set("Cache-Control", "no-cache")
-			w.Header().Set("X-Accel-Buffering", "no")
-			w.WriteHeader(http.StatusOK)
-			started = true
-		}
-		if _, err := fmt.Fprintf(w, "data: %s\n\n", payload); err != nil {
-			return err
-		}
-		w.Flush()
-		return nil
-	}
+	sse := api.NewSSE(c)
 	err = h.cfg.Generator.Generate(ctx, req, func(ev generate.Event) error {
 		var res genResult
 		switch ev.Type {
@@ -329,16 +313,23 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 			return nil
 		}
 		b, _ := json.Marshal(res)
-		return send(b)
+		return sse.Data(b)
 	})
-	if err != nil {
-		if !started {
-			return h.fail(c, err)
-		}
-		_, code := statusFor(err)
-		b, _ := json.Marshal(map[string]any{"error": cfError{Code: code, Message: err.Error()}})
-		_ = send(b)
-		return nil
+	return h.endStream(c, sse, err)
+}
+
+// endStream ends a Cloudflare-style stream: an error before any event is
+// an ordinary error envelope, after one it is a last data event; a stream
+// that ran to the end gets "data: [DONE]".
+func (h *handler) endStream(c echo.Context, sse *api.SSE, err error) error {
+	if err == nil {
+		return sse.Data([]byte("[DONE]"))
 	}
-	return send([]byte("[DONE]"))
+	if !sse.Started() {
+		return h.fail(c, err)
+	}
+	_, code := statusFor(err)
+	b, _ := json.Marshal(map[string]any{"error": cfError{Code: code, Message: err.Error()}})
+	_ = sse.Data(b)
+	return nil
 }
