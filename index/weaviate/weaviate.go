@@ -41,6 +41,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-openapi/strfmt"
@@ -92,7 +93,7 @@ type Backend struct {
 	log    *slog.Logger
 	cl     string
 	nodes  int
-	closed bool
+	closed atomic.Bool
 
 	mu    sync.Mutex
 	props map[string]map[string]string // class -> property -> data type
@@ -388,7 +389,7 @@ func (b *Backend) writeRegistry(ctx context.Context, cfg data.IndexConfig, prev 
 
 // config returns an index's configuration, from a short-lived cache.
 func (b *Backend) config(ctx context.Context, name string) (data.IndexConfig, error) {
-	if b.closed {
+	if b.closed.Load() {
 		return data.IndexConfig{}, data.ErrClosed
 	}
 	b.mu.Lock()
@@ -604,7 +605,7 @@ func (b *Backend) Flush() error { return nil }
 
 // Close marks the backend closed.
 func (b *Backend) Close() error {
-	b.closed = true
+	b.closed.Store(true)
 	return nil
 }
 
@@ -760,12 +761,7 @@ func (b *Backend) PutDocuments(ctx context.Context, name string, docs []data.Doc
 	if res.Written == 0 {
 		return res, nil
 	}
-	if dims != cfg.Dims {
-		cfg.Dims = dims
-		if cfg.Metric == "" {
-			cfg.Metric = data.Cosine
-		}
-	}
+	cfg.Dims = dims // fixed by this write when the index had no vectors yet
 	if err := b.ensureMetaProps(ctx, chunkClass(name), meta); err != nil {
 		return index.PutResult{}, err
 	}
