@@ -30,7 +30,7 @@ type askRequest struct {
 // askCacheKey is what makes two non-streamed answers the same: the
 // retrieval query and the generation options.
 type askCacheKey struct {
-	Query  data.Query             `json:"query"`
+	Query  keyQuery               `json:"query"`
 	Answer generate.AnswerOptions `json:"answer"`
 }
 
@@ -59,7 +59,7 @@ func (s *Server) ask(c echo.Context) error {
 		cancel := s.limitRequest(c)
 		defer cancel()
 		var cached []byte
-		cached, cr = s.cacheLookup(c, "ask", c.Param("name"), askCacheKey{Query: q, Answer: opts})
+		cached, cr = s.cacheLookup(c, "ask", c.Param("name"), askCacheKey{Query: cacheKeyQuery(q), Answer: opts})
 		if cached != nil {
 			return c.JSON(http.StatusOK, json.RawMessage(cached))
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/ragd/ragd/api/rcache"
+	"github.com/ragd/ragd/data"
 )
 
 // HeaderCache reports how the result cache treated a request: "hit",
@@ -49,6 +50,18 @@ func cacheDirectives(r *http.Request) (lookup, store bool) {
 // every write to the index bumps it (and a re-created index starts from a
 // fresh version), so entries made before a write are never served after
 // it.
+// keyQuery is a query as it enters a cache key: the vector by digest.
+type keyQuery struct {
+	Query  data.Query `json:"query"`
+	Vector string     `json:"vector,omitempty"`
+}
+
+func cacheKeyQuery(q data.Query) keyQuery {
+	d := rcache.VectorDigest(q.Vector)
+	q.Vector = nil
+	return keyQuery{Query: q, Vector: d}
+}
+
 func (s *Server) cacheLookup(c echo.Context, route, index string, opts any) ([]byte, *cacheReq) {
 	rc := s.cfg.ResultCache
 	if rc == nil {

@@ -183,6 +183,10 @@ func TestCacheOptionsAreKeys(t *testing.T) {
 		{"query": "bread dough", "mode": "bm25", "top_k": 3, "filter": map[string]any{"lang": "en"}},
 		{"query": "bread dough", "mode": "bm25", "top_k": 3, "explain": true},
 		{"query": "sourdough", "mode": "bm25", "top_k": 3},
+		// query vectors enter the key by digest: one component apart is
+		// another key, and the two really rank differently
+		{"mode": "vector", "top_k": 3, "vector": oneHot(hashDims, 1)},
+		{"mode": "vector", "top_k": 3, "vector": oneHot(hashDims, 2)},
 	}
 	results := make([]string, len(variants))
 	for i, v := range variants {
@@ -207,6 +211,13 @@ func TestCacheOptionsAreKeys(t *testing.T) {
 	if slices.Equal(fr.docIDs(), en.docIDs()) {
 		t.Fatalf("filters gave the same hits %v", fr.docIDs())
 	}
+}
+
+// oneHot is a vector of n zeros but for a 1 at i.
+func oneHot(n, i int) []float32 {
+	v := make([]float32, n)
+	v[i] = 1
+	return v
 }
 
 func TestCacheControlOptOut(t *testing.T) {

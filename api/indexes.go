@@ -351,7 +351,11 @@ func (r searchRequest) toQuery() (data.Query, error) {
 func (s *Server) search(c echo.Context) error {
 	reqStart := time.Now()
 	var req searchRequest
-	if err := decode(c, &req); err != nil {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if err := decodeWithVector(body, &req, "vector", &req.Vector); err != nil {
 		return err
 	}
 	q, err := req.toQuery()
@@ -359,7 +363,7 @@ func (s *Server) search(c echo.Context) error {
 		return err
 	}
 	name := c.Param("name")
-	cached, cr := s.cacheLookup(c, "search", name, q)
+	cached, cr := s.cacheLookup(c, "search", name, cacheKeyQuery(q))
 	if cached != nil {
 		// took_ms is this request's own server time, not the cached one's.
 		took := time.Since(reqStart)

@@ -431,7 +431,14 @@ func (s *Store) chunks(name string, ids []string, withVectors bool) (map[string]
 		if root == nil {
 			return fmt.Errorf("index %q: %w", name, data.ErrNotFound)
 		}
-		docCache := map[string]*docRecord{}
+		// A hit needs only these document fields: decoding into them skips
+		// the document's text rather than copying it out.
+		type docView struct {
+			Title    string         `json:"title,omitempty"`
+			Source   string         `json:"source,omitempty"`
+			Metadata map[string]any `json:"metadata,omitempty"`
+		}
+		docCache := map[string]*docView{}
 		for _, id := range ids {
 			c, ok, err := readChunk(root, id, withVectors)
 			if err != nil {
@@ -443,11 +450,10 @@ func (s *Store) chunks(name string, ids []string, withVectors bool) (map[string]
 			dr, seen := docCache[c.DocID]
 			if !seen {
 				if raw := root.Bucket(bktDocs).Get([]byte(c.DocID)); raw != nil {
-					dr = &docRecord{}
+					dr = &docView{}
 					if err := json.Unmarshal(raw, dr); err != nil {
 						return err
 					}
-					dr.Text = ""
 				}
 				docCache[c.DocID] = dr
 			}

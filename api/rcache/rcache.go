@@ -10,7 +10,11 @@ package rcache
 
 import (
 	"container/list"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,4 +188,25 @@ func Key(route, index string, version uint64, opts any) (string, error) {
 	sb.WriteByte('|')
 	sb.Write(b)
 	return sb.String(), nil
+}
+
+// VectorDigest is a short, collision-resistant stand-in for a query vector
+// in a cache key: its length and the SHA-256 of its float32 bits. Encoding
+// 512 floats as JSON for every lookup took 5% of a served vector search.
+func VectorDigest(v []float32) string {
+	if len(v) == 0 {
+		return ""
+	}
+	dims := len(v)
+	h := sha256.New()
+	var buf [4 * 256]byte
+	for len(v) > 0 {
+		n := min(len(v), 256)
+		for i, x := range v[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+		}
+		h.Write(buf[:4*n])
+		v = v[n:]
+	}
+	return strconv.Itoa(dims) + ":" + hex.EncodeToString(h.Sum(nil))
 }

@@ -2,6 +2,7 @@ package rcache
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -177,5 +178,25 @@ func TestConcurrent(t *testing.T) {
 	}
 	if st.Hits+st.Misses != 8*2000 {
 		t.Fatalf("hits+misses = %d, want %d", st.Hits+st.Misses, 8*2000)
+	}
+}
+
+func TestVectorDigest(t *testing.T) {
+	long := make([]float32, 700) // more than one 256-float block
+	long2 := slices.Clone(long)
+	long2[600] = 1e-30
+	seen := map[string]int{}
+	for i, v := range [][]float32{{1, 2}, {2, 1}, {1, 2, 0}, {1, 2.0000002}, long, long2, long[:699]} {
+		d := VectorDigest(v)
+		if j, ok := seen[d]; ok {
+			t.Fatalf("vectors %d and %d share digest %s", j, i, d)
+		}
+		seen[d] = i
+		if VectorDigest(slices.Clone(v)) != d {
+			t.Fatalf("vector %d: digest not deterministic", i)
+		}
+	}
+	if VectorDigest(nil) != "" {
+		t.Fatal("nil vector has a digest")
 	}
 }
