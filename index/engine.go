@@ -53,7 +53,7 @@ type Options struct {
 type VectorOptions struct {
 	M              int  // graph degree (default 16)
 	EfConstruction int  // build breadth (default 200)
-	EfSearch       int  // query breadth (default 100)
+	EfSearch       int  // query breadth when a query sets none (default 64)
 	Quantize       bool // int8 scalar quantization with float re-scoring
 	ExactBelow     int  // use exact search below this many vectors (default 5,000)
 }

@@ -98,7 +98,11 @@ func (e *Engine) vectorSearch(ctx context.Context, n *named, cfg data.IndexConfi
 		return nil, err
 	}
 	n.mu.RLock()
-	res, err := n.vec.ix.Search(ctx, vec, ann.SearchOptions{K: k, Ef: q.Ef, Filter: q.Filter, Namespace: q.Namespace})
+	ef := q.Ef
+	if ef == 0 {
+		ef = e.opts.Vector.EfSearch // 0: the index's own default
+	}
+	res, err := n.vec.ix.Search(ctx, vec, ann.SearchOptions{K: k, Ef: ef, Filter: q.Filter, Namespace: q.Namespace})
 	n.mu.RUnlock()
 	if err != nil {
 		return nil, err

@@ -31,6 +31,18 @@ func (e *Engine) annConfig(cfg data.IndexConfig) ann.Config {
 		EfSearch: v.EfSearch, Quantize: v.Quantize, ExactBelow: v.ExactBelow}
 }
 
+// sameGraph reports whether a saved index was built with the graph settings
+// (M, efConstruction, quantization) this engine would use: a change in
+// Options.Vector rebuilds the index on open. efSearch is only a default
+// for queries and never needs a rebuild.
+func (e *Engine) sameGraph(saved ann.Config, cfg data.IndexConfig) bool {
+	want, err := e.annConfig(cfg).Resolved()
+	if err != nil {
+		return true // let New report it
+	}
+	return saved.M == want.M && saved.EfConstruction == want.EfConstruction && saved.Quantize == want.Quantize
+}
+
 // openVectors loads the vector snapshot, or rebuilds it from the store
 // when missing or damaged, then replays newer change-log entries.
 func (e *Engine) openVectors(ctx context.Context, n *named) error {
@@ -41,11 +53,13 @@ func (e *Engine) openVectors(ctx context.Context, n *named) error {
 	ix, err := ann.Load(vi.path)
 	seq, seqErr := readSeq(vi.seqPath)
 	switch {
-	case err == nil && seqErr == nil && ix.Config().Dims == n.cfg.Dims:
+	case err == nil && seqErr == nil && ix.Config().Dims == n.cfg.Dims && e.sameGraph(ix.Config(), n.cfg):
 		vi.ix, vi.applied, vi.savedSeq = ix, seq, seq
 	default:
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			e.log.Warn("vector index damaged; rebuilding from the store", "index", n.name, "err", err)
+		} else if err == nil && ix.Config().Dims == n.cfg.Dims {
+			e.log.Info("vector index settings changed; rebuilding from the store", "index", n.name)
 		}
 		ix, err = ann.New(e.annConfig(n.cfg))
 		if err != nil {

@@ -3,11 +3,13 @@ package index
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ragd/ragd/data"
@@ -239,5 +241,63 @@ func TestQuantizedSnapshotDamaged(t *testing.T) {
 	}
 	if _, err := ann.Load(path); err != nil {
 		t.Fatalf("snapshot after the rebuild: %v", err)
+	}
+}
+
+// TestVectorSettingsChangeRebuilds: a snapshot built with other graph
+// settings (M, efConstruction, quantization) is rebuilt with the
+// configured ones on open; the same settings load it as it is.
+func TestVectorSettingsChangeRebuilds(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := fakeEmbedder{dims: 16}
+	var logs strings.Builder
+	open := func(v VectorOptions) *Engine {
+		t.Helper()
+		e, err := Open(ctx, Options{Dir: dir, Embedder: f, Vector: v, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	search := func(e *Engine) ann.Config {
+		t.Helper()
+		hits, err := e.Search(ctx, "v", data.Query{Text: "Bake the loaf in a hot oven.", Mode: data.ModeVector, TopK: 1})
+		if err != nil || len(hits) != 1 || hits[0].ChunkID != "bread#1" {
+			t.Fatalf("search: %+v %v", hits, err)
+		}
+		return e.indexes["v"].vec.ix.Config()
+	}
+	e := open(VectorOptions{})
+	if _, err := e.CreateIndex(ctx, data.IndexConfig{Name: "v", Model: "fake"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.PutDocuments(ctx, "v", vecCorpus(f), false); err != nil {
+		t.Fatal(err)
+	}
+	if c := search(e); c.M != ann.DefaultM || c.Quantize {
+		t.Fatalf("default index built with %+v", c)
+	}
+	e.Close()
+
+	want := VectorOptions{M: 8, EfConstruction: 50, Quantize: true}
+	e = open(want)
+	if c := search(e); c.M != 8 || c.EfConstruction != 50 || !c.Quantize {
+		t.Fatalf("after a settings change the index has %+v", c)
+	}
+	e.Close()
+	if n := strings.Count(logs.String(), "settings changed"); n != 1 {
+		t.Fatalf("%d rebuild messages, want 1:\n%s", n, logs.String())
+	}
+
+	// efSearch alone is a query default: no rebuild.
+	want.EfSearch = 7
+	e = open(want)
+	defer e.Close()
+	if c := search(e); c.M != 8 || !c.Quantize {
+		t.Fatalf("reopened index has %+v", c)
+	}
+	if n := strings.Count(logs.String(), "settings changed"); n != 1 {
+		t.Fatalf("same graph settings rebuilt the index:\n%s", logs.String())
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ragd/ragd/generate/llama"
 	"github.com/ragd/ragd/generate/openai"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/index/ann"
 	"github.com/ragd/ragd/index/weaviate"
 )
 
@@ -51,9 +52,14 @@ func openApp(ctx context.Context, e *env) (*app, error) {
 // openBackend opens the configured index tier: the embedded engine in dir,
 // or the Weaviate backend (then the returned *index.Engine is nil).
 func openBackend(ctx context.Context, cfg Config, dir string, log *slog.Logger, pool *modelPool) (index.Backend, *index.Engine, error) {
+	v := cfg.vectorOptions()
+	if _, err := (ann.Config{Dims: 1, M: v.M, EfConstruction: v.EfConstruction, EfSearch: v.EfSearch}).Resolved(); err != nil {
+		return nil, nil, fmt.Errorf("%w: hnsw_m %d / hnsw_ef_construction %d / hnsw_ef_search %d: want 2..256 / 1..%d / 1..%d (0: default)",
+			data.ErrInvalid, v.M, v.EfConstruction, v.EfSearch, ann.MaxK, ann.MaxK)
+	}
 	switch cfg.Backend {
 	case "", "embedded":
-		eng, err := index.Open(ctx, index.Options{Dir: dir, Logger: log, Embedder: pool, Reranker: pool})
+		eng, err := index.Open(ctx, index.Options{Dir: dir, Logger: log, Embedder: pool, Reranker: pool, Vector: cfg.vectorOptions()})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -65,9 +71,15 @@ func openBackend(ctx context.Context, cfg Config, dir string, log *slog.Logger, 
 	return nil, nil, fmt.Errorf("%w: backend %q: want embedded or weaviate", data.ErrInvalid, cfg.Backend)
 }
 
+// vectorOptions are the configured HNSW settings.
+func (c Config) vectorOptions() index.VectorOptions {
+	return index.VectorOptions{M: c.HNSWM, EfConstruction: c.HNSWEfConstruction, EfSearch: c.HNSWEfSearch, Quantize: c.VectorQuantize}
+}
+
 func openWeaviate(ctx context.Context, cfg Config, log *slog.Logger, pool *modelPool) (*weaviate.Backend, error) {
 	b, err := weaviate.Open(ctx, weaviate.Config{URL: cfg.WeaviateURL, GRPC: cfg.WeaviateGRPC, APIKey: cfg.WeaviateKey,
-		Replication: cfg.WeaviateReplication, Consistency: cfg.WeaviateConsistency, Embedder: pool, Reranker: pool, Logger: log})
+		Replication: cfg.WeaviateReplication, Consistency: cfg.WeaviateConsistency, Embedder: pool, Reranker: pool, Logger: log,
+		Vector: cfg.vectorOptions()})
 	if err != nil {
 		return nil, err
 	}

@@ -384,6 +384,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"search", "--index", "docs", "--filter", "novalue", "bread"}, 2, "novalue"},
 		{[]string{"search", "--index", "docs", "--vector", "[1,", "bread"}, 2, "--vector"},
 		{[]string{"indexes", "frobnicate"}, 2, "unknown indexes action"},
+		{[]string{"search", "--index", "docs", "--hnsw-m", "1", "bread"}, 2, "hnsw_m 1"},
+		{[]string{"search", "--index", "docs", "--hnsw-ef-search", "-3", "bread"}, 2, "hnsw_ef_search -3"},
 		{[]string{"embed", "hello"}, 2, "none cannot embed"},
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"ingest", "--index", "docs", "/no/such/path/anywhere"}, 1, "no such file"},

@@ -75,6 +75,17 @@ type Config struct {
 	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on this
 	// loopback address, apart from the API (for diagnosing a live server).
 	PprofAddr string `json:"pprof_addr"`
+	// HNSWM, HNSWEfConstruction and HNSWEfSearch tune the vector index
+	// (0: 16, 200 and 64): the graph degree, the build breadth and the
+	// default search breadth (a query's "ef" overrides it). VectorQuantize
+	// keeps int8 codes for graph traversal and re-scores the best
+	// candidates with the float vectors. The embedded backend rebuilds an
+	// index whose graph was built with other M, efConstruction or
+	// quantization when it opens it; on Weaviate they apply to new indexes.
+	HNSWM              int  `json:"hnsw_m"`
+	HNSWEfConstruction int  `json:"hnsw_ef_construction"`
+	HNSWEfSearch       int  `json:"hnsw_ef_search"`
+	VectorQuantize     bool `json:"vector_quantize"`
 	// Backend is the index tier: "embedded" (the store of record with
 	// bleve and ragd's HNSW in DataDir) or "weaviate" (a Weaviate cluster at
 	// WeaviateURL; ragd keeps nothing on local disk but caches).

@@ -74,6 +74,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// Resolved returns c with every zero field set to its default, or the
+// error New would return for it.
+func (c Config) Resolved() (Config, error) { return c.withDefaults() }
+
 func (c Config) withDefaults() (Config, error) {
 	if c.Dims <= 0 || c.Dims > MaxDims {
 		return c, fmt.Errorf("ann config: dims %d out of range 1..%d: %w", c.Dims, MaxDims, data.ErrInvalid)
