@@ -54,6 +54,32 @@ func TestWeaviateBackendConformance(t *testing.T) {
 	})
 }
 
+// TestWeaviateDefaultReplication: with no replication configured, an index
+// created on the 3-node cluster gets 3 replicas (the factor follows the
+// node count seen when the index is created).
+func TestWeaviateDefaultReplication(t *testing.T) {
+	url := os.Getenv("RAGD_WEAVIATE_CLUSTER_URL")
+	if url == "" {
+		t.Fatal("RAGD_WEAVIATE_CLUSTER_URL is not set: run scripts/weaviate/test.sh, which starts a 3-node cluster for this test")
+	}
+	b := openLive(t, Config{URL: url, GRPC: os.Getenv("RAGD_WEAVIATE_CLUSTER_GRPC")})
+	ctx := context.Background()
+	name := uniquePrefix(t) + "defrep"
+	if _, err := b.CreateIndex(ctx, data.IndexConfig{Name: name, Dims: backendtest.Dims, Metric: data.Cosine}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.DropIndex(context.Background(), name) })
+	for _, cls := range []string{chunkClass(name), docClass(name)} {
+		c, err := b.c.Schema().ClassGetter().WithClassName(cls).Do(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ReplicationConfig == nil || c.ReplicationConfig.Factor != 3 {
+			t.Fatalf("%s: replication %+v on 3 nodes, want factor 3", cls, c.ReplicationConfig)
+		}
+	}
+}
+
 // TestWeaviateFailover runs on a 3-node cluster (RAGD_WEAVIATE_CLUSTER_DIR,
 // started by scripts/weaviate/cluster.sh): with replication 3, one node is
 // killed in the middle of a query load, every query must still succeed and

@@ -92,8 +92,10 @@ type Backend struct {
 	c      *wv.Client
 	log    *slog.Logger
 	cl     string
-	nodes  int
 	closed atomic.Bool
+	// nodesSeen is the cluster's node count at Open or the latest
+	// CreateIndex (it sets the default replication factor)
+	nodesSeen atomic.Int32
 
 	mu    sync.Mutex
 	props map[string]map[string]string // class -> property -> data type
@@ -168,26 +170,38 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil || !live {
 		return nil, fmt.Errorf("weaviate at %s is not ready: %w", cfg.URL, unavailable(err))
 	}
-	nodes, err := c.Cluster().NodesStatusGetter().Do(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("weaviate nodes: %w", unavailable(err))
+	if err := b.countNodes(ctx); err != nil {
+		return nil, err
 	}
-	b.nodes = len(nodes.Nodes)
 	if err := b.ensureRegistry(ctx); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// Nodes is the number of Weaviate nodes seen at Open.
-func (b *Backend) Nodes() int { return b.nodes }
+// Nodes is the number of Weaviate nodes last seen (at Open or at the
+// latest CreateIndex).
+func (b *Backend) Nodes() int { return int(b.nodesSeen.Load()) }
 
 // replication is the factor for new collections.
 func (b *Backend) replication() int64 {
 	if b.cfg.Replication > 0 {
 		return int64(b.cfg.Replication)
 	}
-	return int64(max(1, min(b.nodes, 3)))
+	return int64(max(1, min(int(b.nodesSeen.Load()), 3)))
+}
+
+// countNodes refreshes the node count that sets the default replication
+// factor. It runs before each new index, not only at Open: a cluster
+// still gossiping its members when ragd started, or grown since, must not
+// leave new indexes with a single replica.
+func (b *Backend) countNodes(ctx context.Context) error {
+	nodes, err := b.c.Cluster().NodesStatusGetter().Do(ctx)
+	if err != nil {
+		return fmt.Errorf("weaviate nodes: %w", unavailable(err))
+	}
+	b.nodesSeen.Store(int32(len(nodes.Nodes)))
+	return nil
 }
 
 func unavailable(err error) error {
@@ -412,6 +426,11 @@ func (b *Backend) CreateIndex(ctx context.Context, cfg data.IndexConfig) (data.I
 		return cfg, fmt.Errorf("index %q: %w", cfg.Name, data.ErrExists)
 	} else if !errors.Is(err, data.ErrNotFound) {
 		return cfg, err
+	}
+	if b.cfg.Replication == 0 {
+		if err := b.countNodes(ctx); err != nil {
+			return cfg, err
+		}
 	}
 	// Leftovers of an index dropped half-way must not leak into this one.
 	for _, cls := range []string{chunkClass(cfg.Name), docClass(cfg.Name)} {

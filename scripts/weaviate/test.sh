@@ -38,6 +38,6 @@ WEAVIATE_HTTP_BASE=18180 WEAVIATE_GRPC_BASE=15151 WEAVIATE_GOSSIP_BASE=17200 WEA
 	bash "$script" start "$work/three" 3
 RAGD_WEAVIATE_CLUSTER_DIR="$work/three" RAGD_WEAVIATE_CLUSTER_URL=http://127.0.0.1:18180 \
 	RAGD_WEAVIATE_CLUSTER_GRPC=127.0.0.1:15151 RAGD_WEAVIATE_SCRIPT="$script" \
-	go test -count=1 -tags weaviate -run 'TestWeaviateFailover' -v ./index/weaviate/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+live_test)'
+	go test -count=1 -tags weaviate -run 'TestWeaviateDefaultReplication|TestWeaviateFailover' -v ./index/weaviate/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+live_test)'
 bash "$script" stop "$work/three"
 echo "weaviate tests passed in $((SECONDS - start)) s"
