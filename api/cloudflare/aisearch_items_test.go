@@ -405,13 +405,29 @@ func TestAISearchItemFormats(t *testing.T) {
 }
 
 // TestAISearchUnservedMethod: a known path with a method ragd does not
-// serve (items sync is PATCH) answers Cloudflare's no-route error.
+// serve answers 405 in Cloudflare's envelope, naming the methods it takes;
+// a path ragd does not serve at all stays a 404.
 func TestAISearchUnservedMethod(t *testing.T) {
 	e := newEnv(t)
 	e.json("POST", ais+"/instances", `{"id":"kb"}`, 200)
 	status, env := e.do("PATCH", ais+"/instances/kb", "application/json", `{}`)
-	if status != 404 || env.Errors[0].Code != 7003 || !strings.Contains(env.Errors[0].Message, "No route for PATCH") {
+	if status != 405 || env.Errors[0].Code != 7001 || !strings.Contains(env.Errors[0].Message, "PATCH not allowed") ||
+		!strings.Contains(env.Errors[0].Message, "DELETE, GET") {
 		t.Fatalf("PATCH: %d %+v", status, env.Errors)
+	}
+	for _, tc := range []struct{ method, path, allow string }{
+		{"PUT", base + "/vectorize/v2/indexes", "GET, POST"},
+		{"GET", base + "/vectorize/v2/indexes/x/query", "POST"},
+		{"DELETE", ais + "/namespaces/default/instances/kb/items", "GET, POST"},
+	} {
+		status, env := e.do(tc.method, tc.path, "application/json", `{}`)
+		if status != 405 || env.Errors[0].Code != 7001 || !strings.HasSuffix(env.Errors[0].Message, "accepts "+tc.allow) {
+			t.Errorf("%s %s: %d %+v, want 405 accepting %s", tc.method, tc.path, status, env.Errors, tc.allow)
+		}
+	}
+	status, env = e.do("GET", ais+"/instances/kb/nonsense/deeper", "", "")
+	if status != 404 || env.Errors[0].Code != 7003 {
+		t.Fatalf("unknown path: %d %+v", status, env.Errors)
 	}
 	e.json("GET", ais+"/instances/kb", nil, 200)
 }

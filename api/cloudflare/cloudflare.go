@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,6 +182,7 @@ const (
 	codeUnavailable  = 50301
 	codeTimeout      = 50401
 	codeNoRoute      = 7003
+	codeNoMethod     = 7001
 	codeUnauthorized = 10000
 	codeForbidden    = 10001
 )
@@ -263,10 +265,48 @@ func statusFor(err error) (int, int) {
 	return http.StatusInternalServerError, codeInternal
 }
 
-// noRoute answers every other /client/v4 path the way Cloudflare does.
+// noRoute answers every other /client/v4 request in Cloudflare's
+// envelope: 405 with an Allow header when the path is served for other
+// methods, 404 when it is not served at all.
 func (h *handler) noRoute(c echo.Context) error {
+	r := c.Request()
+	if allow := allowedMethods(c.Echo().Routes(), r.URL.Path); len(allow) > 0 {
+		c.Response().Header().Set("Allow", strings.Join(allow, ", "))
+		return c.JSON(http.StatusMethodNotAllowed, envelope{Success: false, Messages: []cfError{},
+			Errors: []cfError{{Code: codeNoMethod, Message: fmt.Sprintf("Method %s not allowed for %s; it accepts %s", r.Method, r.URL.Path, strings.Join(allow, ", "))}}})
+	}
 	return c.JSON(http.StatusNotFound, envelope{Success: false, Messages: []cfError{},
-		Errors: []cfError{{Code: codeNoRoute, Message: fmt.Sprintf("No route for %s %s in ragd's Cloudflare-compatible API", c.Request().Method, c.Request().URL.Path)}}})
+		Errors: []cfError{{Code: codeNoRoute, Message: fmt.Sprintf("No route for %s %s in ragd's Cloudflare-compatible API", r.Method, r.URL.Path)}}})
+}
+
+// allowedMethods lists, sorted, the methods of the routes whose pattern
+// matches path (":param" matches one segment, a trailing "*" the rest;
+// catch-all routes registered for any method are skipped).
+func allowedMethods(routes []*echo.Route, path string) []string {
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	var out []string
+	for _, rt := range routes {
+		if rt.Method == echo.RouteNotFound || strings.HasSuffix(rt.Name, "noRoute-fm") || slices.Contains(out, rt.Method) {
+			continue
+		}
+		if patternMatches(strings.Split(strings.Trim(rt.Path, "/"), "/"), seg) {
+			out = append(out, rt.Method)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func patternMatches(pat, seg []string) bool {
+	for i, p := range pat {
+		if p == "*" {
+			return i < len(seg)
+		}
+		if i >= len(seg) || seg[i] == "" || !strings.HasPrefix(p, ":") && p != seg[i] {
+			return false
+		}
+	}
+	return len(pat) == len(seg)
 }
 
 // readBody reads the request body up to the configured limit.
