@@ -10,6 +10,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists: creating something that already exists.
 	ErrExists = errors.New("already exists")
+	// ErrConflict: a versioned write lost to a concurrent one; re-read and retry.
+	ErrConflict = errors.New("conflicting concurrent change")
 	// ErrInvalid: the input is malformed or out of range.
 	ErrInvalid = errors.New("invalid input")
 	// ErrDimension: a vector's length does not match the index's dimensions.

@@ -515,7 +515,8 @@ func (h *handler) deleteInstance(c echo.Context) error {
 		return h.fail(c, err)
 	}
 	var items []string
-	_ = h.ais.update(func(d *aisData) error {
+	err = h.ais.update(func(d *aisData) error {
+		items = items[:0] // fn may run again on a newer state
 		if cur, ok := d.Instances[instKey(ns, id)]; ok {
 			for itemID := range cur.Items {
 				items = append(items, itemID)
@@ -524,6 +525,9 @@ func (h *handler) deleteInstance(c echo.Context) error {
 		delete(d.Instances, instKey(ns, id))
 		return nil
 	})
+	if err != nil {
+		return h.fail(c, err)
+	}
 	for _, itemID := range items {
 		h.ais.dropBlob(itemID)
 	}

@@ -245,6 +245,7 @@ func (h *handler) uploadItem(c echo.Context) error {
 			}
 			it.Checksum, it.FileSize, it.Format, it.Metadata = hex.EncodeToString(sum[:]), int64(len(f.body)), format, f.metadata
 			it.Status, it.Error, it.Chunks, it.LastSeenAt = itemQueued, "", nil, now
+			it.Owner = h.ais.owner
 			it.Generation++
 			if r.Items == nil {
 				r.Items = map[string]*itemRecord{}
@@ -382,13 +383,15 @@ func (h *handler) deleteItem(c echo.Context) error {
 			return h.fail(c, err)
 		}
 	}
-	_ = h.ais.update(func(d *aisData) error {
+	if err := h.ais.update(func(d *aisData) error {
 		if r, ok := d.Instances[instKey(ns, id)]; ok {
 			delete(r.Items, itemID)
 			r.LastActivity = time.Now().UTC()
 		}
 		return nil
-	})
+	}); err != nil {
+		return h.fail(c, err)
+	}
 	h.ais.dropBlob(itemID)
 	return ok(c, map[string]string{"key": it.Key})
 }

@@ -9,13 +9,14 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/ragd/ragd/index"
 )
 
 // AI Search bookkeeping: namespaces, instances (each backed by one ragd
 // index) and the items uploaded to them. It is saved as JSON beside the
 // Vectorize state; uploaded files wait in a folder until they are indexed.
 const (
-	aisStateFile = "cloudflare-ai-search.json"
 	aisUploadDir = "cloudflare-ai-search-uploads"
 	// defaultNamespace always exists and cannot be deleted.
 	defaultNamespace = "default"
@@ -50,20 +51,23 @@ type instanceRecord struct {
 }
 
 type itemRecord struct {
-	ID          string         `json:"id"`
-	Key         string         `json:"key"`
-	Checksum    string         `json:"checksum"`
-	FileSize    int64          `json:"file_size"`
-	Format      string         `json:"format"`
-	Metadata    map[string]any `json:"metadata,omitempty"`
-	Status      string         `json:"status"`
-	Error       string         `json:"error,omitempty"`
-	Chunks      *int           `json:"chunks,omitempty"`
-	DocIDs      []string       `json:"doc_ids,omitempty"`
-	CreatedAt   time.Time      `json:"created_at"`
-	LastSeenAt  time.Time      `json:"last_seen_at"`
-	Generation  int            `json:"generation"` // bumped by each upload of the key
-	ProcessedAt time.Time      `json:"processed_at,omitzero"`
+	ID       string         `json:"id"`
+	Key      string         `json:"key"`
+	Checksum string         `json:"checksum"`
+	FileSize int64          `json:"file_size"`
+	Format   string         `json:"format"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+	Status   string         `json:"status"`
+	// Owner is the replica holding the upload's bytes until it is
+	// indexed; only that replica's worker indexes it.
+	Owner       string    `json:"owner,omitempty"`
+	Error       string    `json:"error,omitempty"`
+	Chunks      *int      `json:"chunks,omitempty"`
+	DocIDs      []string  `json:"doc_ids,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	LastSeenAt  time.Time `json:"last_seen_at"`
+	Generation  int       `json:"generation"` // bumped by each upload of the key
+	ProcessedAt time.Time `json:"processed_at,omitzero"`
 }
 
 type aisData struct {
@@ -73,82 +77,50 @@ type aisData struct {
 
 func instKey(ns, id string) string { return ns + "/" + id }
 
-// aisStore holds aisData under one lock, saved after every change; the
-// bytes of uploads not yet indexed live in files (or in memory when no
-// directory is configured).
+// aisStore holds aisData in the state document "cloudflare-ai-search"
+// (shared by every replica on Weaviate); the bytes of uploads not yet
+// indexed wait in a local folder (or in memory when no folder is set),
+// on the replica that received them, which alone indexes them.
 type aisStore struct {
-	path   string
+	d      *doc[aisData]
 	blobs  string
+	owner  string // this replica, as recorded on the items it must index
 	log    *slog.Logger
 	mu     sync.Mutex
-	d      aisData
 	memory map[string][]byte
 }
 
-func newAISStore(dir string, log *slog.Logger) *aisStore {
-	s := &aisStore{log: log, memory: map[string][]byte{}}
+const aisStateKey = "cloudflare-ai-search"
+
+func newAISStore(store index.StateStore, dir, owner string, log *slog.Logger) *aisStore {
+	s := &aisStore{log: log, owner: owner, memory: map[string][]byte{}}
 	if dir != "" {
-		s.path = filepath.Join(dir, aisStateFile)
 		s.blobs = filepath.Join(dir, aisUploadDir)
-		b, err := os.ReadFile(s.path)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-		case err != nil:
-			log.Warn("AI Search state unreadable; starting empty", "path", s.path, "err", err)
-		default:
-			if err := json.Unmarshal(b, &s.d); err != nil {
-				log.Warn("AI Search state corrupt; starting empty", "path", s.path, "err", err)
-				s.d = aisData{}
+	}
+	s.d = &doc[aisData]{store: store, key: aisStateKey, log: log,
+		fresh: func() aisData { return aisData{} },
+		fix: func(d *aisData) {
+			if d.Namespaces == nil {
+				d.Namespaces = map[string]*namespaceRecord{}
 			}
-		}
-	}
-	if s.d.Namespaces == nil {
-		s.d.Namespaces = map[string]*namespaceRecord{}
-	}
-	if s.d.Instances == nil {
-		s.d.Instances = map[string]*instanceRecord{}
-	}
-	if _, ok := s.d.Namespaces[defaultNamespace]; !ok {
-		s.d.Namespaces[defaultNamespace] = &namespaceRecord{Name: defaultNamespace, CreatedAt: time.Now().UTC()}
-	}
+			if d.Instances == nil {
+				d.Instances = map[string]*instanceRecord{}
+			}
+			if _, ok := d.Namespaces[defaultNamespace]; !ok {
+				d.Namespaces[defaultNamespace] = &namespaceRecord{Name: defaultNamespace, CreatedAt: time.Now().UTC()}
+			}
+		}}
 	return s
 }
 
-// read runs fn under the lock; fn must not keep pointers it is given.
-func (s *aisStore) read(fn func(d *aisData)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fn(&s.d)
-}
+// read runs fn on the current state; fn must not keep pointers it is given.
+func (s *aisStore) read(fn func(d *aisData)) { s.d.read(fn) }
 
-// update runs fn under the lock and saves the state when it returns nil.
+// update runs fn on the current state and saves it when fn returns nil.
 // fn validates before it changes anything, so an error leaves the state
-// as it was.
-func (s *aisStore) update(fn func(d *aisData) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := fn(&s.d); err != nil {
-		return err
-	}
-	s.saveLocked()
-	return nil
-}
-
-func (s *aisStore) saveLocked() {
-	if s.path == "" {
-		return
-	}
-	b, err := json.Marshal(s.d)
-	if err == nil {
-		tmp := s.path + ".tmp"
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, s.path)
-		}
-	}
-	if err != nil {
-		s.log.Warn("saving AI Search state failed", "path", s.path, "err", err)
-	}
-}
+// as it was; it may run again on a newer state when another replica
+// changed it at the same time.
+func (s *aisStore) update(fn func(d *aisData) error) error { return s.d.update(fn) }
 
 // putBlob keeps an upload's bytes until it is indexed. Item ids are
 // random UUIDs, safe as file names.

@@ -38,12 +38,13 @@ func (h *handler) startWorker() {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &itemWorker{ctx: ctx, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	h.worker = w
-	// Requeue what an earlier run left unfinished.
+	// Requeue what an earlier run of this replica left unfinished (the
+	// uploads of other replicas wait on their disks, for them).
 	var jobs []itemJob
 	h.ais.read(func(d *aisData) {
 		for _, inst := range d.Instances {
 			for _, it := range inst.Items {
-				if it.Status == itemQueued || it.Status == itemRunning {
+				if (it.Status == itemQueued || it.Status == itemRunning) && (it.Owner == "" || it.Owner == h.ais.owner) {
 					jobs = append(jobs, itemJob{ns: inst.Namespace, inst: inst.ID, item: it.ID, gen: it.Generation})
 				}
 			}

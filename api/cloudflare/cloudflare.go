@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,11 +44,20 @@ type Config struct {
 	Generator generate.Generator
 	// Logger receives server-side failures (default: discard).
 	Logger *slog.Logger
-	// StateDir, when set, is where the Vectorize bookkeeping that ragd's
-	// engine does not keep (creation times, metadata indexes, the last
-	// mutation id) is saved, as cloudflare-state.json. Empty: kept in
-	// memory only.
+	// State keeps the bookkeeping ragd's indexes do not: Vectorize
+	// creation times, metadata indexes and last mutation ids, and the AI
+	// Search namespaces, instances and items. Replicas that share a
+	// Weaviate cluster share it through the cluster (weaviate.Backend is
+	// a StateStore). Nil: JSON files in StateDir (memory only when StateDir
+	// is empty too).
+	State index.StateStore
+	// StateDir holds those files when State is nil, and the uploads to AI
+	// Search instances until they are indexed (in memory when empty).
 	StateDir string
+	// Replica names this process on the AI Search items whose uploads it
+	// holds (default: host name and StateDir), so that a restarted replica
+	// resumes its own queue and leaves the others' alone.
+	Replica string
 	// MaxBodyBytes bounds one request body (default 100 MiB, Cloudflare's
 	// limit). The main server's own body limit applies first.
 	MaxBodyBytes int64
@@ -95,8 +105,15 @@ func Register(e *echo.Echo, cfg Config) *Service {
 	if cfg.MaxItemBytes <= 0 {
 		cfg.MaxItemBytes = DefaultMaxItemBytes
 	}
-	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.StateDir, cfg.Logger), locks: map[string]*sync.Mutex{},
-		ais: newAISStore(cfg.StateDir, cfg.Logger)}
+	if cfg.State == nil {
+		cfg.State = index.NewFileStateStore(cfg.StateDir)
+	}
+	if cfg.Replica == "" {
+		host, _ := os.Hostname()
+		cfg.Replica = host + ":" + cfg.StateDir
+	}
+	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.State, cfg.Logger), locks: map[string]*sync.Mutex{},
+		ais: newAISStore(cfg.State, cfg.StateDir, cfg.Replica, cfg.Logger)}
 	g := e.Group("/client/v4/accounts/:account_id")
 	v := g.Group("/vectorize/v2/indexes")
 	v.POST("", h.createIndex)

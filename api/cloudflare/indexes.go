@@ -131,7 +131,9 @@ func (h *handler) createIndex(c echo.Context) error {
 	if _, err := h.cfg.Engine.CreateIndex(ctx, cfg); err != nil {
 		return h.fail(c, err)
 	}
-	h.state.reset(cfg.Name, time.Now().UTC())
+	if err := h.state.reset(cfg.Name, time.Now().UTC()); err != nil {
+		h.log.Warn("recording a new Vectorize index failed", "index", cfg.Name, "err", err)
+	}
 	info, err := h.cfg.Engine.Index(ctx, cfg.Name)
 	if err != nil {
 		return h.fail(c, err)
@@ -167,7 +169,9 @@ func (h *handler) deleteIndex(c echo.Context) error {
 	if err := h.cfg.Engine.DropIndex(c.Request().Context(), name); err != nil {
 		return h.fail(c, err)
 	}
-	h.state.remove(name)
+	if err := h.state.remove(name); err != nil {
+		h.log.Warn("forgetting a dropped Vectorize index failed", "index", name, "err", err)
+	}
 	return ok(c, nil)
 }
 

@@ -2,14 +2,12 @@ package cloudflare
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sort"
-	"sync"
 	"time"
+
+	"github.com/ragd/ragd/index"
 )
 
 // indexState is the Vectorize bookkeeping ragd's engine does not keep.
@@ -27,105 +25,77 @@ type metadataIndex struct {
 	IndexType    string `json:"indexType"`
 }
 
-// state holds indexState per index name, saved as JSON in dir (if set).
+// state holds indexState per index name in the state document
+// "cloudflare-state" (cloudflare-state.json in the data folder of the
+// embedded backend; shared by every replica on Weaviate).
 type state struct {
-	path string
-	log  *slog.Logger
-
-	mu      sync.Mutex
-	indexes map[string]indexState
+	d *doc[map[string]indexState]
 }
 
-const stateFile = "cloudflare-state.json"
+const stateKey = "cloudflare-state"
 
-func newState(dir string, log *slog.Logger) *state {
-	s := &state{log: log, indexes: map[string]indexState{}}
-	if dir == "" {
-		return s
-	}
-	s.path = filepath.Join(dir, stateFile)
-	b, err := os.ReadFile(s.path)
-	switch {
-	case os.IsNotExist(err):
-	case err != nil:
-		log.Warn("cloudflare state unreadable; starting empty", "path", s.path, "err", err)
-	default:
-		if err := json.Unmarshal(b, &s.indexes); err != nil {
-			log.Warn("cloudflare state corrupt; starting empty", "path", s.path, "err", err)
-			s.indexes = map[string]indexState{}
-		}
-	}
-	return s
+func newState(store index.StateStore, log *slog.Logger) *state {
+	return &state{d: &doc[map[string]indexState]{store: store, key: stateKey, log: log,
+		fresh: func() map[string]indexState { return map[string]indexState{} },
+		fix: func(m *map[string]indexState) {
+			if *m == nil {
+				*m = map[string]indexState{}
+			}
+		}}}
 }
 
 // get returns a copy of an index's state (zero if none).
 func (s *state) get(name string) indexState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.indexes[name]
-	st.MetadataIndexes = append([]metadataIndex(nil), st.MetadataIndexes...)
+	var st indexState
+	s.d.read(func(m *map[string]indexState) {
+		st = (*m)[name]
+		st.MetadataIndexes = append([]metadataIndex(nil), st.MetadataIndexes...)
+	})
 	return st
 }
 
-// update changes an index's state under the lock and saves it. fn may
-// return an error to abort the change.
+// update changes an index's state and saves it. fn may return an error
+// to abort the change.
 func (s *state) update(name string, fn func(st *indexState) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.indexes[name]
-	st.MetadataIndexes = append([]metadataIndex(nil), st.MetadataIndexes...)
-	if err := fn(&st); err != nil {
-		return err
-	}
-	s.indexes[name] = st
-	s.saveLocked()
-	return nil
+	return s.d.update(func(m *map[string]indexState) error {
+		st := (*m)[name]
+		st.MetadataIndexes = append([]metadataIndex(nil), st.MetadataIndexes...)
+		if err := fn(&st); err != nil {
+			return err
+		}
+		(*m)[name] = st
+		return nil
+	})
 }
 
 // reset starts an index's state afresh (on create).
-func (s *state) reset(name string, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.indexes[name] = indexState{CreatedOn: now, ModifiedOn: now}
-	s.saveLocked()
+func (s *state) reset(name string, now time.Time) error {
+	return s.d.update(func(m *map[string]indexState) error {
+		(*m)[name] = indexState{CreatedOn: now, ModifiedOn: now}
+		return nil
+	})
 }
 
 // remove forgets an index (on delete).
-func (s *state) remove(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.indexes, name)
-	s.saveLocked()
+func (s *state) remove(name string) error {
+	return s.d.update(func(m *map[string]indexState) error {
+		delete(*m, name)
+		return nil
+	})
 }
 
-// mutation records a completed write and returns its id.
+// mutation records a completed write and returns its id. The write is
+// already durable, so a failure to record it is logged, not returned.
 func (s *state) mutation(name string) string {
 	id := newMutationID()
 	now := time.Now().UTC()
-	_ = s.update(name, func(st *indexState) error {
+	if err := s.update(name, func(st *indexState) error {
 		st.LastMutation, st.LastMutationAt, st.ModifiedOn = id, now, now
 		return nil
-	})
+	}); err != nil {
+		s.d.log.Warn("recording a Vectorize mutation failed", "index", name, "err", err)
+	}
 	return id
-}
-
-// saveLocked writes the state file atomically (temp file + rename). A
-// failure is logged, not returned: the bookkeeping is advisory and the
-// engine's data is already durable.
-func (s *state) saveLocked() {
-	if s.path == "" {
-		return
-	}
-	b, err := json.MarshalIndent(s.indexes, "", "  ")
-	if err == nil {
-		tmp := s.path + ".tmp"
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, s.path)
-		}
-	}
-	if err != nil {
-		s.log.Warn("saving cloudflare state failed", "path", s.path, "err", err)
-	}
 }
 
 // sortedMetadataIndexes returns the declared properties by name.

@@ -13,6 +13,7 @@ import (
 	"github.com/ragd/ragd/api/rcache"
 	"github.com/ragd/ragd/api/web"
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/index"
 )
 
 func init() {
@@ -49,8 +50,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv := api.New(api.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
 		ResultCache: rcache.New(rcache.DefaultConfig())})
+	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
+	// by every replica; embedded, in files in the data folder.
+	var state index.StateStore
+	if ss, ok := a.backend.(index.StateStore); ok {
+		state = ss
+	}
 	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
-		Logger: a.log, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model})
+		Logger: a.log, State: state, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model})
 	// Runs before a.Close (deferred earlier): the AI Search item worker
 	// stops, leaving unfinished uploads queued, before the engine closes.
 	defer cf.Close()

@@ -90,27 +90,7 @@ func TestServeCommand(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
-	exited := make(chan int, 1)
-	go func() {
-		exited <- runMain(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr)
-	}()
-	addrRE := regexp.MustCompile(`serving on (http://127\.0\.0\.1:\d+)`)
-	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == ""; {
-		if m := addrRE.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-			break
-		}
-		select {
-		case code := <-exited:
-			t.Fatalf("serve exited with %d: %s %s", code, stdout.String(), stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start: %q %q", stdout.String(), stderr.String())
-		}
-	}
+	base, exited, stdout, stderr := startServe(t, ctx, "--addr", "127.0.0.1:0")
 
 	get := func(method, path, body string) (int, []byte) {
 		t.Helper()
@@ -154,4 +134,30 @@ func TestServeCommand(t *testing.T) {
 	}
 	// The data dir is closed cleanly: a new command can open it.
 	ragdOK(t, "check", "--index", "docs")
+}
+
+// startServe runs `ragd serve ARGS` in-process until ctx ends and returns
+// its base URL (from the "serving on" line), its exit code's channel and
+// its output.
+func startServe(t *testing.T, ctx context.Context, args ...string) (base string, exited chan int, stdout, stderr *syncBuffer) {
+	t.Helper()
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	exited = make(chan int, 1)
+	go func() {
+		exited <- runMain(ctx, append([]string{"serve"}, args...), strings.NewReader(""), stdout, stderr)
+	}()
+	addrRE := regexp.MustCompile(`serving on (http://127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if m := addrRE.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1], exited, stdout, stderr
+		}
+		select {
+		case code := <-exited:
+			t.Fatalf("serve exited with %d: %s %s", code, stdout.String(), stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %q %q", stdout.String(), stderr.String())
+		}
+	}
 }

@@ -11,7 +11,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,5 +128,58 @@ func TestWeaviateCranfieldVectorParity(t *testing.T) {
 	}
 	if ndcg["weaviate"] < 0.1 {
 		t.Errorf("weaviate vector nDCG@10 %.4f is implausibly low", ndcg["weaviate"])
+	}
+}
+
+// TestWeaviateReplicasShareState: two `ragd serve --backend weaviate`
+// processes (here in one test process, each with its own data folder)
+// share the Cloudflare-compatible API's bookkeeping through the cluster:
+// an AI Search namespace and instance made on one are served by the other,
+// and a deletion on the other is seen by the first.
+func TestWeaviateReplicasShareState(t *testing.T) {
+	weaviateEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, exitA, _, _ := startServe(t, ctx, "--backend", "weaviate", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--model", "none")
+	b, exitB, _, _ := startServe(t, ctx, "--backend", "weaviate", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--model", "none")
+	call := func(base, method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+"/client/v4/accounts/acc"+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	ns := fmt.Sprintf("rep%d", time.Now().UnixNano())
+	if st, out := call(b, "GET", "/ai-search/namespaces", ""); st != 200 || strings.Contains(out, ns) {
+		t.Fatalf("b before: %d %s", st, out)
+	}
+	if st, out := call(a, "POST", "/ai-search/namespaces", `{"name":"`+ns+`"}`); st != 200 {
+		t.Fatalf("create namespace on a: %d %s", st, out)
+	}
+	if st, out := call(b, "GET", "/ai-search/namespaces", ""); st != 200 || !strings.Contains(out, `"`+ns+`"`) {
+		t.Fatalf("b does not list a's namespace: %d %s", st, out)
+	}
+	if st, out := call(b, "POST", "/ai-search/namespaces/"+ns+"/instances", `{"id":"kb"}`); st != 200 {
+		t.Fatalf("create instance on b: %d %s", st, out)
+	}
+	if st, out := call(a, "GET", "/ai-search/namespaces/"+ns+"/instances/kb", ""); st != 200 || !strings.Contains(out, `"kb"`) {
+		t.Fatalf("a does not serve b's instance: %d %s", st, out)
+	}
+	if st, out := call(b, "DELETE", "/ai-search/namespaces/"+ns+"/instances/kb", ""); st != 200 {
+		t.Fatalf("delete instance on b: %d %s", st, out)
+	}
+	if st, out := call(a, "DELETE", "/ai-search/namespaces/"+ns, ""); st != 200 {
+		t.Fatalf("a deletes the namespace b emptied: %d %s", st, out)
+	}
+	cancel()
+	for _, ch := range []chan int{exitA, exitB} {
+		if code := <-ch; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
 	}
 }

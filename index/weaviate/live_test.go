@@ -8,6 +8,7 @@ package weaviate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -51,6 +52,29 @@ func TestWeaviateBackendConformance(t *testing.T) {
 	cfg := liveConfig(t)
 	backendtest.Run(t, func(t *testing.T) (index.Backend, string) {
 		return openLive(t, cfg), uniquePrefix(t)
+	})
+	t.Run("state", func(t *testing.T) {
+		backendtest.RunStateStore(t, openLive(t, cfg), uniquePrefix(t))
+	})
+	// A write another replica overwrote between the version check and the
+	// read-back is reported as a conflict, not as success.
+	t.Run("state-overwritten", func(t *testing.T) {
+		a, b := openLive(t, cfg), openLive(t, cfg)
+		ctx := context.Background()
+		key := uniquePrefix(t) + "race"
+		v1, err := a.SaveState(ctx, key, []byte("a1"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.SaveState(ctx, key, []byte("b2"), v1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.SaveState(ctx, key, []byte("a2"), v1); !errors.Is(err, data.ErrConflict) {
+			t.Fatalf("stale save from replica a: %v, want ErrConflict", err)
+		}
+		if v, _, _ := a.LoadState(ctx, key); string(v) != "b2" {
+			t.Fatalf("document %q, want b's", v)
+		}
 	})
 }
 

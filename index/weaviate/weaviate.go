@@ -176,6 +176,9 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if err := b.ensureRegistry(ctx); err != nil {
 		return nil, err
 	}
+	if err := b.ensureState(ctx); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 

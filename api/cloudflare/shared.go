@@ -1,0 +1,116 @@
+package cloudflare
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/index"
+)
+
+// stateTimeout bounds one load or save of a state document.
+const stateTimeout = 15 * time.Second
+
+// doc is one JSON document of an index.StateStore with a decoded copy.
+// Over a shared store (replicas behind one Weaviate cluster) every read
+// reloads it when its version moved and every update is a versioned
+// write, retried on top of the other writer's change when it conflicts;
+// over a local store the copy is the truth and is loaded once.
+type doc[T any] struct {
+	store index.StateStore
+	key   string
+	log   *slog.Logger
+	fresh func() T   // an empty value
+	fix   func(v *T) // normalises a loaded value (nil maps, required entries)
+
+	mu     sync.Mutex
+	loaded bool
+	ver    uint64
+	val    T
+}
+
+func (d *doc[T]) refreshLocked(force bool) error {
+	if d.loaded && !force && !d.store.Shared() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	b, ver, err := d.store.LoadState(ctx, d.key)
+	if err != nil {
+		return err
+	}
+	if d.loaded && !force && ver == d.ver {
+		return nil
+	}
+	v := d.fresh()
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &v); err != nil {
+			d.log.Warn("state document corrupt; starting it empty", "key", d.key, "err", err)
+			v = d.fresh()
+		}
+	}
+	if d.fix != nil {
+		d.fix(&v)
+	}
+	d.val, d.ver, d.loaded = v, ver, true
+	return nil
+}
+
+// read runs fn on the current value; fn must not keep pointers into it.
+// When the store cannot be read, fn sees the last copy (logged).
+func (d *doc[T]) read(fn func(v *T)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.refreshLocked(false); err != nil {
+		d.log.Warn("state document unreadable; using the last copy", "key", d.key, "err", err)
+		if !d.loaded {
+			d.val, d.loaded = d.fresh(), false
+			if d.fix != nil {
+				d.fix(&d.val)
+			}
+		}
+	}
+	fn(&d.val)
+}
+
+// update applies fn to the current value and saves it. fn validates before
+// it changes anything and may run more than once (after a conflicting
+// write by another replica), each time on the latest value.
+func (d *doc[T]) update(fn func(v *T) error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		if err := d.refreshLocked(attempt > 0); err != nil {
+			return fmt.Errorf("%w: reading %s: %w", data.ErrUnavailable, d.key, err)
+		}
+		if err := fn(&d.val); err != nil {
+			d.loaded = false // fn may have changed the copy before failing
+			return err
+		}
+		b, err := json.Marshal(d.val)
+		if err != nil {
+			d.loaded = false
+			return fmt.Errorf("encoding %s: %w", d.key, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+		ver, err := d.store.SaveState(ctx, d.key, b, d.ver)
+		cancel()
+		if err == nil {
+			d.ver = ver
+			return nil
+		}
+		d.loaded = false // the copy holds a change the store does not
+		if !errors.Is(err, data.ErrConflict) || attempt == 7 {
+			if errors.Is(err, data.ErrConflict) {
+				return fmt.Errorf("%w: %s changed concurrently %d times in a row; retry", data.ErrOverloaded, d.key, attempt+1)
+			}
+			return fmt.Errorf("%w: saving %s: %w", data.ErrUnavailable, d.key, err)
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+}

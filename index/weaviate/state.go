@@ -1,0 +1,128 @@
+package weaviate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/index"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
+	"github.com/weaviate/weaviate/entities/models"
+)
+
+// The backend is an index.StateStore: every ragd replica on the cluster
+// keeps the Cloudflare-compatible API's bookkeeping in one collection,
+// one object per key, read and written at the backend's consistency level.
+var _ index.StateStore = (*Backend)(nil)
+
+const stateClass = "RagdState"
+
+func (b *Backend) ensureState(ctx context.Context) error {
+	ok, err := b.c.Schema().ClassExistenceChecker().WithClassName(stateClass).Do(ctx)
+	if err != nil {
+		return wrap("schema", err)
+	}
+	if ok {
+		return nil
+	}
+	cls := &models.Class{
+		Class:             stateClass,
+		Description:       "ragd: shared bookkeeping of the Cloudflare-compatible API, one document per key",
+		Vectorizer:        "none",
+		VectorIndexConfig: map[string]any{"skip": true},
+		ReplicationConfig: &models.ReplicationConfig{Factor: b.replication()},
+		Properties: []*models.Property{
+			textProp("key", false, true),
+			textProp("value", false, false),
+			textProp("version", false, false),
+			textProp("token", false, false),
+		},
+	}
+	if err := b.c.Schema().ClassCreator().WithClass(cls).Do(ctx); err != nil {
+		if ok, err2 := b.c.Schema().ClassExistenceChecker().WithClassName(stateClass).Do(ctx); err2 == nil && ok {
+			return nil // another replica created it first
+		}
+		return wrap("create state collection", err)
+	}
+	return nil
+}
+
+type stateObj struct {
+	value   []byte
+	version uint64
+	token   string
+}
+
+func (b *Backend) readState(ctx context.Context, key string) (stateObj, error) {
+	res, err := b.c.Experimental().Search().WithCollection(stateClass).WithConsistencyLevel(b.cl).WithLimit(2).
+		WithProperties("key", "value", "version", "token").
+		WithWhere(filters.Where().WithPath([]string{"key"}).WithOperator(filters.Equal).WithValueText(key)).Do(ctx)
+	if err != nil {
+		return stateObj{}, wrap("state "+key, err)
+	}
+	for _, r := range res {
+		if k, _ := r.Properties["key"].(string); k != key {
+			continue
+		}
+		v, _ := r.Properties["value"].(string)
+		ver, _ := r.Properties["version"].(string)
+		tok, _ := r.Properties["token"].(string)
+		n, err := strconv.ParseUint(ver, 10, 64)
+		if err != nil {
+			return stateObj{}, fmt.Errorf("weaviate state %q: bad version %q", key, ver)
+		}
+		return stateObj{value: []byte(v), version: n, token: tok}, nil
+	}
+	return stateObj{}, nil
+}
+
+// LoadState implements index.StateStore.
+func (b *Backend) LoadState(ctx context.Context, key string) ([]byte, uint64, error) {
+	if b.closed.Load() {
+		return nil, 0, data.ErrClosed
+	}
+	o, err := b.readState(ctx, key)
+	return o.value, o.version, err
+}
+
+// SaveState implements index.StateStore. Weaviate has no conditional
+// write, so this checks the version, writes with a random token and reads
+// the object back: a write that another replica overwrote in the meantime
+// is reported as data.ErrConflict (the caller re-applies its change on
+// top). Two writes whose check and write interleave within milliseconds
+// can still lose the first; the documents it holds are small, rarely
+// written bookkeeping.
+func (b *Backend) SaveState(ctx context.Context, key string, value []byte, prev uint64) (uint64, error) {
+	if b.closed.Load() {
+		return 0, data.ErrClosed
+	}
+	cur, err := b.readState(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	if cur.version != prev {
+		return 0, fmt.Errorf("state %q: version %d, not %d: %w", key, cur.version, prev, data.ErrConflict)
+	}
+	var t [12]byte
+	_, _ = rand.Read(t[:])
+	tok := hex.EncodeToString(t[:])
+	obj := &models.Object{Class: stateClass, ID: strfmtUUID(objectID("state", key)),
+		Properties: map[string]any{"key": key, "value": string(value), "version": strconv.FormatUint(prev+1, 10), "token": tok}}
+	if err := b.batch(ctx, []*models.Object{obj}); err != nil {
+		return 0, err
+	}
+	back, err := b.readState(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	if back.token != tok {
+		return 0, fmt.Errorf("state %q: overwritten by a concurrent write: %w", key, data.ErrConflict)
+	}
+	return prev + 1, nil
+}
+
+// Shared implements index.StateStore: other replicas write the documents.
+func (b *Backend) Shared() bool { return true }
