@@ -13,21 +13,13 @@ import (
 	"github.com/ragd/ragd/generate/llama"
 	"github.com/ragd/ragd/generate/openai"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/internal/testutil"
 )
 
 // llamaRoot finds the repository root (the folder with go.mod).
 func llamaRoot(t *testing.T) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = filepath.Dir(dir)
-	}
+	return testutil.RepoRoot(t)
 }
 
 // TestOpenAIClientAgainstOwnLlamaServer drives ragd's OpenAI-compatible

@@ -8,27 +8,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ragd/ragd/internal/testutil"
 )
 
 // sharedDir finds ../shared/<rel> beside the repository root (the directory
 // holding go.mod), skipping the test when it is absent.
 func sharedDir(t *testing.T, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", rel)
+	p := filepath.Join(testutil.SharedDir(t), rel)
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("shared data %s absent: %v", rel, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/eval"
+	"github.com/ragd/ragd/internal/testutil"
 )
 
 // kwTest opens a fresh keyword index with the given scoring options.
@@ -298,20 +299,8 @@ func TestBM25OptionsValidate(t *testing.T) {
 
 // sharedDir finds ../shared beside the module root.
 func sharedDir(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	t.Helper()
+	return testutil.SharedDir(t)
 }
 
 type engineSearcher struct {

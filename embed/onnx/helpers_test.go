@@ -7,25 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ragd/ragd/internal/testutil"
 )
 
 // repoRoot walks up from the package directory to the directory with go.mod.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
+	return testutil.RepoRoot(t)
 }
 
 // tokenizerPath is the real all-MiniLM-L6-v2 tokenizer in ../shared.

@@ -11,25 +11,13 @@ import (
 	"testing"
 
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/internal/testutil"
 )
 
 // repoRoot walks up from the package directory to the directory with go.mod.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
+	return testutil.RepoRoot(t)
 }
 
 var (

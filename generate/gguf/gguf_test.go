@@ -9,27 +9,15 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/ragd/ragd/internal/testutil"
 )
 
 // sharedPath finds ../shared/<rel> next to the repository root (the
 // directory holding go.mod), skipping the test only when it is absent.
 func sharedPath(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", rel)
+	p := filepath.Join(testutil.SharedDir(t), rel)
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("shared fixture %s absent: %v", p, err)
 	}

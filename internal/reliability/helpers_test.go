@@ -24,6 +24,7 @@ import (
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/ingest"
+	"github.com/ragd/ragd/internal/testutil"
 )
 
 var (
@@ -64,18 +65,8 @@ func testSeed(t *testing.T) uint64 {
 
 // moduleRoot walks up from the working directory to go.mod.
 func moduleRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("go.mod not found above " + dir)
-		}
-	}
+	t.Helper()
+	return testutil.RepoRoot(t)
 }
 
 var (
