@@ -21,6 +21,9 @@ type StateStore interface {
 	// LoadState returns the document under key and its version; an absent
 	// key is (nil, 0, nil).
 	LoadState(ctx context.Context, key string) (value []byte, version uint64, err error)
+	// StateVersion returns the version alone (0 for an absent key): a
+	// cheap check before loading a document that may be large.
+	StateVersion(ctx context.Context, key string) (uint64, error)
 	// SaveState stores value under key when its current version is prev
 	// and returns the new version; otherwise it fails with
 	// data.ErrConflict.
@@ -80,6 +83,12 @@ func (s *FileStateStore) LoadState(_ context.Context, key string) ([]byte, uint6
 	}
 	s.docs[key] = d
 	return d.value, d.version, nil
+}
+
+// StateVersion implements StateStore.
+func (s *FileStateStore) StateVersion(ctx context.Context, key string) (uint64, error) {
+	_, v, err := s.LoadState(ctx, key)
+	return v, err
 }
 
 // SaveState implements StateStore.

@@ -40,6 +40,16 @@ func (d *doc[T]) refreshLocked(force bool) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
 	defer cancel()
+	if d.loaded && !force {
+		// the document may be large: fetch it only when it changed
+		ver, err := d.store.StateVersion(ctx, d.key)
+		if err != nil {
+			return err
+		}
+		if ver == d.ver {
+			return nil
+		}
+	}
 	b, ver, err := d.store.LoadState(ctx, d.key)
 	if err != nil {
 		return err

@@ -19,6 +19,20 @@ type sharedStore struct {
 	*index.FileStateStore
 	mu        sync.Mutex
 	conflicts int
+	loads     int // LoadState calls (whole documents fetched)
+}
+
+func (s *sharedStore) LoadState(ctx context.Context, key string) ([]byte, uint64, error) {
+	s.mu.Lock()
+	s.loads++
+	s.mu.Unlock()
+	return s.FileStateStore.LoadState(ctx, key)
+}
+
+func (s *sharedStore) loadCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loads
 }
 
 func (s *sharedStore) Shared() bool { return true }
@@ -57,7 +71,7 @@ func twoReplicas(t *testing.T) (a, b *env, store *sharedStore) {
 // metadata indexes, AI Search namespaces, instances and items) the other
 // serves at once.
 func TestReplicasShareBookkeeping(t *testing.T) {
-	a, b, _ := twoReplicas(t)
+	a, b, store := twoReplicas(t)
 	// both replicas read the documents first, so each holds a copy that
 	// the other's writes make stale
 	a.createIndex("films", 4, "cosine")
@@ -80,6 +94,15 @@ func TestReplicasShareBookkeeping(t *testing.T) {
 	}
 	if got := b.waitItem(items + "/" + it.ID); got.Status != "completed" || got.ChunksCount == nil || *got.ChunksCount < 1 {
 		t.Fatalf("item as b sees it: %+v", got)
+	}
+	// reads of an unchanged document check its version only
+	before := store.loadCount()
+	for range 5 {
+		a.json("GET", ais+"/namespaces/docs/instances/kb", nil, 200)
+		b.json("GET", ais+"/namespaces", nil, 200)
+	}
+	if n := store.loadCount() - before; n > 1 {
+		t.Fatalf("%d whole-document loads for 10 reads of an unchanged document", n)
 	}
 	// a deletion on one replica is gone on the other
 	b.json("DELETE", ais+"/namespaces/docs/instances/kb", nil, 200)

@@ -36,6 +36,12 @@ func RunStateStore(t *testing.T, s index.StateStore, prefix string) {
 	if err != nil || ver2 <= ver1 {
 		t.Fatalf("second save: %d %v", ver2, err)
 	}
+	if v, err := s.StateVersion(ctx, k1); err != nil || v != ver2 {
+		t.Fatalf("StateVersion: %d %v, want %d", v, err, ver2)
+	}
+	if v, err := s.StateVersion(ctx, prefix+"state-absent"); err != nil || v != 0 {
+		t.Fatalf("StateVersion of an absent key: %d %v", v, err)
+	}
 	if _, ver, _ := s.LoadState(ctx, k2); ver != 0 {
 		t.Fatalf("another key has version %d", ver)
 	}

@@ -56,9 +56,15 @@ type stateObj struct {
 	token   string
 }
 
-func (b *Backend) readState(ctx context.Context, key string) (stateObj, error) {
+// readState reads key's object; withValue false leaves the (possibly
+// large) document out.
+func (b *Backend) readState(ctx context.Context, key string, withValue bool) (stateObj, error) {
+	props := []string{"key", "version", "token"}
+	if withValue {
+		props = append(props, "value")
+	}
 	res, err := b.c.Experimental().Search().WithCollection(stateClass).WithConsistencyLevel(b.cl).WithLimit(2).
-		WithProperties("key", "value", "version", "token").
+		WithProperties(props...).
 		WithWhere(filters.Where().WithPath([]string{"key"}).WithOperator(filters.Equal).WithValueText(key)).Do(ctx)
 	if err != nil {
 		return stateObj{}, wrap("state "+key, err)
@@ -84,8 +90,17 @@ func (b *Backend) LoadState(ctx context.Context, key string) ([]byte, uint64, er
 	if b.closed.Load() {
 		return nil, 0, data.ErrClosed
 	}
-	o, err := b.readState(ctx, key)
+	o, err := b.readState(ctx, key, true)
 	return o.value, o.version, err
+}
+
+// StateVersion implements index.StateStore.
+func (b *Backend) StateVersion(ctx context.Context, key string) (uint64, error) {
+	if b.closed.Load() {
+		return 0, data.ErrClosed
+	}
+	o, err := b.readState(ctx, key, false)
+	return o.version, err
 }
 
 // SaveState implements index.StateStore. Weaviate has no conditional
@@ -99,7 +114,7 @@ func (b *Backend) SaveState(ctx context.Context, key string, value []byte, prev 
 	if b.closed.Load() {
 		return 0, data.ErrClosed
 	}
-	cur, err := b.readState(ctx, key)
+	cur, err := b.readState(ctx, key, false)
 	if err != nil {
 		return 0, err
 	}
@@ -114,7 +129,7 @@ func (b *Backend) SaveState(ctx context.Context, key string, value []byte, prev 
 	if err := b.batch(ctx, []*models.Object{obj}); err != nil {
 		return 0, err
 	}
-	back, err := b.readState(ctx, key)
+	back, err := b.readState(ctx, key, false)
 	if err != nil {
 		return 0, err
 	}
