@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -292,4 +293,59 @@ func waitReplicas(t *testing.T, b *Backend, cls string, want int64, nodes ...str
 		}
 	}
 	t.Logf("%v hold %d objects after %s", nodes, want, time.Since(start).Round(time.Millisecond))
+}
+
+// TestWeaviateLargeDocuments: documents and state documents over the 4 MiB
+// cap the client puts on gRPC replies are read whole: a 5 MB text in 600
+// chunks, one of five 1 MB chunks, and a 6 MB state document.
+func TestWeaviateLargeDocuments(t *testing.T) {
+	b := openLive(t, liveConfig(t))
+	ctx := context.Background()
+	name := uniquePrefix(t) + "large"
+	if _, err := b.CreateIndex(ctx, data.IndexConfig{Name: name, Dims: backendtest.Dims, Metric: data.Cosine}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.DropIndex(context.Background(), name) })
+	piece := func(n, seed int) string {
+		var sb strings.Builder
+		for sb.Len() < n {
+			fmt.Fprintf(&sb, "word%d ", (sb.Len()*7+seed)%9973)
+		}
+		return sb.String()[:n]
+	}
+	var many, huge []string
+	for i := range 600 {
+		many = append(many, piece(9000, i))
+	}
+	for i := range 5 {
+		huge = append(huge, piece(1<<20-64, i)) // ragd's largest chunk is 1 MiB
+	}
+	docs := []data.Document{backendtest.Doc("many", 1, nil, many...), backendtest.Doc("huge", 2, nil, huge...)}
+	if _, err := b.PutDocuments(ctx, name, docs, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range docs {
+		got, err := b.DocumentVectors(ctx, name, want.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", want.ID, err)
+		}
+		if got.Text != want.Text || len(got.Chunks) != len(want.Chunks) {
+			t.Fatalf("%s: text %d bytes (want %d), %d chunks (want %d)", want.ID, len(got.Text), len(want.Text), len(got.Chunks), len(want.Chunks))
+		}
+		for i, c := range got.Chunks {
+			if c.Text != want.Chunks[i].Text || c.Ordinal != i || len(c.Vector) != backendtest.Dims {
+				t.Fatalf("%s chunk %d differs", want.ID, i)
+			}
+		}
+	}
+	key := uniquePrefix(t) + "bigstate"
+	big := []byte(`"` + piece(6<<20, 3) + `"`)
+	v, err := b.SaveState(ctx, key, big, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ver, err := b.LoadState(ctx, key)
+	if err != nil || ver != v || string(got) != string(big) {
+		t.Fatalf("6 MB state document: %d bytes, version %d (want %d), %v", len(got), ver, v, err)
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/index"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
 	"github.com/weaviate/weaviate/entities/models"
 )
@@ -51,18 +53,14 @@ func (b *Backend) ensureState(ctx context.Context) error {
 }
 
 type stateObj struct {
-	value   []byte
 	version uint64
 	token   string
 }
 
-// readState reads key's object; withValue false leaves the (possibly
-// large) document out.
-func (b *Backend) readState(ctx context.Context, key string, withValue bool) (stateObj, error) {
+// readState reads the version and write token of key's object (not the
+// document itself, see LoadState).
+func (b *Backend) readState(ctx context.Context, key string) (stateObj, error) {
 	props := []string{"key", "version", "token"}
-	if withValue {
-		props = append(props, "value")
-	}
 	res, err := b.c.Experimental().Search().WithCollection(stateClass).WithConsistencyLevel(b.cl).WithLimit(2).
 		WithProperties(props...).
 		WithWhere(filters.Where().WithPath([]string{"key"}).WithOperator(filters.Equal).WithValueText(key)).Do(ctx)
@@ -73,25 +71,56 @@ func (b *Backend) readState(ctx context.Context, key string, withValue bool) (st
 		if k, _ := r.Properties["key"].(string); k != key {
 			continue
 		}
-		v, _ := r.Properties["value"].(string)
 		ver, _ := r.Properties["version"].(string)
 		tok, _ := r.Properties["token"].(string)
 		n, err := strconv.ParseUint(ver, 10, 64)
 		if err != nil {
 			return stateObj{}, fmt.Errorf("weaviate state %q: bad version %q", key, ver)
 		}
-		return stateObj{value: []byte(v), version: n, token: tok}, nil
+		return stateObj{version: n, token: tok}, nil
 	}
 	return stateObj{}, nil
 }
 
-// LoadState implements index.StateStore.
+// LoadState implements index.StateStore. The document is read over REST
+// by its object id: gRPC replies are capped at 4 MiB by the client, and an
+// AI Search document with many items outgrows that.
 func (b *Backend) LoadState(ctx context.Context, key string) ([]byte, uint64, error) {
 	if b.closed.Load() {
 		return nil, 0, data.ErrClosed
 	}
-	o, err := b.readState(ctx, key, true)
-	return o.value, o.version, err
+	p, err := b.getObject(ctx, stateClass, objectID("state", key))
+	if err != nil || p == nil {
+		return nil, 0, err
+	}
+	v, _ := p["value"].(string)
+	ver, _ := p["version"].(string)
+	n, err := strconv.ParseUint(ver, 10, 64)
+	if err != nil {
+		return nil, 0, fmt.Errorf("weaviate state %q: bad version %q", key, ver)
+	}
+	return []byte(v), n, nil
+}
+
+// getObject reads one object's properties over REST (nil, nil when it
+// does not exist).
+func (b *Backend) getObject(ctx context.Context, class, id string) (map[string]any, error) {
+	res, err := b.c.Data().ObjectsGetter().WithClassName(class).WithID(id).WithConsistencyLevel(b.cl).Do(ctx)
+	if err != nil {
+		var ce *fault.WeaviateClientError
+		if errors.As(err, &ce) && ce.StatusCode == 404 {
+			return nil, nil
+		}
+		return nil, wrap("read "+class, err)
+	}
+	if len(res) == 0 || res[0] == nil {
+		return nil, nil
+	}
+	p, _ := res[0].Properties.(map[string]any)
+	if p == nil {
+		return nil, fmt.Errorf("weaviate %s %s: %w: object without properties", class, id, data.ErrUnavailable)
+	}
+	return p, nil
 }
 
 // StateVersion implements index.StateStore.
@@ -99,7 +128,7 @@ func (b *Backend) StateVersion(ctx context.Context, key string) (uint64, error) 
 	if b.closed.Load() {
 		return 0, data.ErrClosed
 	}
-	o, err := b.readState(ctx, key, false)
+	o, err := b.readState(ctx, key)
 	return o.version, err
 }
 
@@ -114,7 +143,7 @@ func (b *Backend) SaveState(ctx context.Context, key string, value []byte, prev 
 	if b.closed.Load() {
 		return 0, data.ErrClosed
 	}
-	cur, err := b.readState(ctx, key, false)
+	cur, err := b.readState(ctx, key)
 	if err != nil {
 		return 0, err
 	}
@@ -129,7 +158,7 @@ func (b *Backend) SaveState(ctx context.Context, key string, value []byte, prev 
 	if err := b.batch(ctx, []*models.Object{obj}); err != nil {
 		return 0, err
 	}
-	back, err := b.readState(ctx, key, false)
+	back, err := b.readState(ctx, key)
 	if err != nil {
 		return 0, err
 	}

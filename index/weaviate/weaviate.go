@@ -222,6 +222,9 @@ func wrap(op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("weaviate %s: %w", op, err)
 	}
+	if isTooLarge(err) {
+		return fmt.Errorf("weaviate %s: %w: the reply passes the Weaviate client's 4 MiB gRPC limit; ask for fewer results", op, data.ErrTooLarge)
+	}
 	var ce *fault.WeaviateClientError
 	if errors.As(err, &ce) && ce.IsUnexpectedStatusCode {
 		switch ce.StatusCode {
@@ -1039,40 +1042,72 @@ func (b *Backend) document(ctx context.Context, name, id string, vectors bool) (
 	if _, err := b.config(ctx, name); err != nil {
 		return data.Document{}, err
 	}
-	res, err := b.c.Experimental().Search().WithCollection(docClass(name)).WithConsistencyLevel(b.cl).WithLimit(1).
-		WithProperties("doc_id", "title", "text", "source", "hash", "meta_json", "updated_at", "chunks").
-		WithWhere(filters.Where().WithPath([]string{"doc_id"}).WithOperator(filters.Equal).WithValueText(id)).Do(ctx)
+	// The record holds the whole text, which may pass the 4 MiB cap the
+	// client puts on gRPC replies: it is read over REST, by id.
+	p, err := b.getObject(ctx, docClass(name), objectID(name, "doc", id))
 	if err != nil {
-		return data.Document{}, wrap("read document", err)
+		return data.Document{}, fmt.Errorf("read document: %w", err)
 	}
-	if len(res) == 0 {
+	if p == nil {
 		return data.Document{}, fmt.Errorf("document %q: %w", id, data.ErrNotFound)
 	}
-	p := res[0].Properties
 	d := docFromFull(p)
 	n := asInt(p["chunks"])
-	s := b.c.Experimental().Search().WithCollection(chunkClass(name)).WithConsistencyLevel(b.cl).WithLimit(max(n, 1)+16).
-		WithProperties("doc_id", "chunk_id", "ordinal", "text", "start", "end", "headings_json").
-		WithWhere(filters.Where().WithPath([]string{"doc_id"}).WithOperator(filters.Equal).WithValueText(id))
-	if vectors {
-		s = s.WithMetadata(&graphql.Metadata{ID: true, Vector: true})
-	}
-	cres, err := s.Do(ctx)
-	if err != nil {
-		return data.Document{}, wrap("read chunks", err)
-	}
-	for _, r := range cres {
-		c := chunkFromProps(r.Properties)
-		if c.Ordinal >= n {
-			continue // left over from a longer old version, about to be removed
+	// Chunks come in pages of ordinals; a page over the gRPC cap is read
+	// again in halves.
+	for lo, size := 0, docChunkPage; lo < n; {
+		hi := min(n, lo+size)
+		cs, err := b.chunkRange(ctx, name, id, lo, hi, vectors)
+		if isTooLarge(err) && size > 1 {
+			size /= 2
+			continue
 		}
-		if vectors {
-			c.Vector = r.Vector
+		if err != nil {
+			return data.Document{}, err
 		}
-		d.Chunks = append(d.Chunks, c)
+		d.Chunks = append(d.Chunks, cs...)
+		lo = hi
 	}
 	sort.Slice(d.Chunks, func(i, j int) bool { return d.Chunks[i].Ordinal < d.Chunks[j].Ordinal })
 	return d, nil
+}
+
+// docChunkPage is how many chunks one read of a document asks for.
+const docChunkPage = 256
+
+// chunkRange reads the chunks of document id with ordinals in [lo, hi).
+func (b *Backend) chunkRange(ctx context.Context, name, id string, lo, hi int, vectors bool) ([]data.Chunk, error) {
+	s := b.c.Experimental().Search().WithCollection(chunkClass(name)).WithConsistencyLevel(b.cl).WithLimit(hi-lo).
+		WithProperties("doc_id", "chunk_id", "ordinal", "text", "start", "end", "headings_json").
+		WithWhere(filters.Where().WithOperator(filters.And).WithOperands([]*filters.WhereBuilder{
+			filters.Where().WithPath([]string{"doc_id"}).WithOperator(filters.Equal).WithValueText(id),
+			filters.Where().WithPath([]string{"ordinal"}).WithOperator(filters.GreaterThanEqual).WithValueInt(int64(lo)),
+			filters.Where().WithPath([]string{"ordinal"}).WithOperator(filters.LessThan).WithValueInt(int64(hi)),
+		}))
+	if vectors {
+		s = s.WithMetadata(&graphql.Metadata{ID: true, Vector: true})
+	}
+	res, err := s.Do(ctx)
+	if err != nil {
+		if isTooLarge(err) {
+			return nil, err
+		}
+		return nil, wrap("read chunks", err)
+	}
+	out := make([]data.Chunk, 0, len(res))
+	for _, r := range res {
+		c := chunkFromProps(r.Properties)
+		if vectors {
+			c.Vector = r.Vector
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// isTooLarge reports a gRPC reply over the client's size cap.
+func isTooLarge(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "ResourceExhausted")
 }
 
 func docFromFull(p map[string]any) data.Document {

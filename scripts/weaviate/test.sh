@@ -29,7 +29,7 @@ set -a
 # shellcheck disable=SC1090
 source <(bash "$script" env "$work/one")
 set +a
-go test -count=1 -tags weaviate -run 'TestWeaviateBackendConformance' ./index/weaviate/
+go test -count=1 -tags weaviate -run 'TestWeaviateBackendConformance|TestWeaviateLargeDocuments' ./index/weaviate/
 go test -count=1 -tags weaviate -run 'TestWeaviateCLI|TestWeaviateCranfieldVectorParity|TestWeaviateReplicasShareState' -v ./cmd/ragd/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+weaviate_test)' || { echo "cmd/ragd weaviate tests failed" >&2; exit 1; }
 bash "$script" stop "$work/one"
 
