@@ -98,7 +98,6 @@ func newAISStore(store index.StateStore, dir, owner string, log *slog.Logger) *a
 		s.blobs = filepath.Join(dir, aisUploadDir)
 	}
 	s.d = &doc[aisData]{store: store, key: aisStateKey, log: log,
-		fresh: func() aisData { return aisData{} },
 		fix: func(d *aisData) {
 			if d.Namespaces == nil {
 				d.Namespaces = map[string]*namespaceRecord{}

@@ -25,8 +25,9 @@ type doc[T any] struct {
 	store index.StateStore
 	key   string
 	log   *slog.Logger
-	fresh func() T   // an empty value
-	fix   func(v *T) // normalises a loaded value (nil maps, required entries)
+	// fix normalises a loaded value, the zero value included (nil maps,
+	// required entries): an absent or corrupt document starts as fix(zero)
+	fix func(v *T)
 
 	mu     sync.Mutex
 	loaded bool
@@ -57,16 +58,14 @@ func (d *doc[T]) refreshLocked(force bool) error {
 	if d.loaded && !force && ver == d.ver {
 		return nil
 	}
-	v := d.fresh()
+	var v T
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &v); err != nil {
 			d.log.Warn("state document corrupt; starting it empty", "key", d.key, "err", err)
-			v = d.fresh()
+			v = *new(T)
 		}
 	}
-	if d.fix != nil {
-		d.fix(&v)
-	}
+	d.fix(&v)
 	d.val, d.ver, d.loaded = v, ver, true
 	return nil
 }
@@ -79,10 +78,8 @@ func (d *doc[T]) read(fn func(v *T)) {
 	if err := d.refreshLocked(false); err != nil {
 		d.log.Warn("state document unreadable; using the last copy", "key", d.key, "err", err)
 		if !d.loaded {
-			d.val, d.loaded = d.fresh(), false
-			if d.fix != nil {
-				d.fix(&d.val)
-			}
+			d.val = *new(T)
+			d.fix(&d.val)
 		}
 	}
 	fn(&d.val)

@@ -36,7 +36,6 @@ const stateKey = "cloudflare-state"
 
 func newState(store index.StateStore, log *slog.Logger) *state {
 	return &state{d: &doc[map[string]indexState]{store: store, key: stateKey, log: log,
-		fresh: func() map[string]indexState { return map[string]indexState{} },
 		fix: func(m *map[string]indexState) {
 			if *m == nil {
 				*m = map[string]indexState{}
