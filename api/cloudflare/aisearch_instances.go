@@ -285,6 +285,16 @@ func namespaceParam(c echo.Context) string {
 }
 
 // instance returns a copy of an instance (without its items).
+// findInstance returns the stored instance id of namespace ns (for use
+// inside aisStore.read or update), or not found when either is missing.
+func findInstance(d *aisData, ns, id string) (*instanceRecord, error) {
+	r, ok := d.Instances[instKey(ns, id)]
+	if _, nsOK := d.Namespaces[ns]; !ok || !nsOK {
+		return nil, fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
+	}
+	return r, nil
+}
+
 func (h *handler) instance(ns, id string) (instanceRecord, error) {
 	var out instanceRecord
 	var err error

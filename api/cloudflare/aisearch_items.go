@@ -282,9 +282,8 @@ func (h *handler) item(ns, id, itemID string) (itemRecord, error) {
 	var out itemRecord
 	var err error
 	h.ais.read(func(d *aisData) {
-		r, ok := d.Instances[instKey(ns, id)]
-		if _, nsOK := d.Namespaces[ns]; !ok || !nsOK {
-			err = fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
+		var r *instanceRecord
+		if r, err = findInstance(d, ns, id); err != nil {
 			return
 		}
 		p, ok := r.Items[itemID]
@@ -323,9 +322,8 @@ func (h *handler) listItems(c echo.Context) error {
 	}
 	var items []itemRecord
 	h.ais.read(func(d *aisData) {
-		r, ok := d.Instances[instKey(ns, id)]
-		if _, nsOK := d.Namespaces[ns]; !ok || !nsOK {
-			err = fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
+		var r *instanceRecord
+		if r, err = findInstance(d, ns, id); err != nil {
 			return
 		}
 		for _, p := range r.Items {

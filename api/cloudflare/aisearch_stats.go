@@ -1,10 +1,7 @@
 package cloudflare
 
 import (
-	"fmt"
-
 	"github.com/labstack/echo/v4"
-	"github.com/ragd/ragd/data"
 )
 
 // statsJSON is the SDK's InstanceStatsResponse.
@@ -43,9 +40,8 @@ func (h *handler) instanceStats(c echo.Context) error {
 	var idx string
 	var err error
 	h.ais.read(func(d *aisData) {
-		r, ok := d.Instances[instKey(ns, id)]
-		if _, nsOK := d.Namespaces[ns]; !ok || !nsOK {
-			err = fmt.Errorf("AI Search instance %q in namespace %q: %w", id, ns, data.ErrNotFound)
+		var r *instanceRecord
+		if r, err = findInstance(d, ns, id); err != nil {
 			return
 		}
 		idx = r.Index
