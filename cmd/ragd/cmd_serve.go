@@ -52,10 +52,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		ResultCache: rcache.New(rcache.DefaultConfig())})
 	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
 	// by every replica; embedded, in files in the data folder.
-	var state index.StateStore
-	if ss, ok := a.backend.(index.StateStore); ok {
-		state = ss
-	}
+	state, _ := a.backend.(index.StateStore)
 	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, State: state, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model})
 	// Runs before a.Close (deferred earlier): the AI Search item worker

@@ -23,14 +23,7 @@ var _ index.StateStore = (*Backend)(nil)
 const stateClass = "RagdState"
 
 func (b *Backend) ensureState(ctx context.Context) error {
-	ok, err := b.c.Schema().ClassExistenceChecker().WithClassName(stateClass).Do(ctx)
-	if err != nil {
-		return wrap("schema", err)
-	}
-	if ok {
-		return nil
-	}
-	cls := &models.Class{
+	return b.ensureClass(ctx, &models.Class{
 		Class:             stateClass,
 		Description:       "ragd: shared bookkeeping of the Cloudflare-compatible API, one document per key",
 		Vectorizer:        "none",
@@ -42,14 +35,7 @@ func (b *Backend) ensureState(ctx context.Context) error {
 			textProp("version", false, false),
 			textProp("token", false, false),
 		},
-	}
-	if err := b.c.Schema().ClassCreator().WithClass(cls).Do(ctx); err != nil {
-		if ok, err2 := b.c.Schema().ClassExistenceChecker().WithClassName(stateClass).Do(ctx); err2 == nil && ok {
-			return nil // another replica created it first
-		}
-		return wrap("create state collection", err)
-	}
-	return nil
+	})
 }
 
 type stateObj struct {
@@ -60,9 +46,8 @@ type stateObj struct {
 // readState reads the version and write token of key's object (not the
 // document itself, see LoadState).
 func (b *Backend) readState(ctx context.Context, key string) (stateObj, error) {
-	props := []string{"key", "version", "token"}
 	res, err := b.c.Experimental().Search().WithCollection(stateClass).WithConsistencyLevel(b.cl).WithLimit(2).
-		WithProperties(props...).
+		WithProperties("key", "version", "token").
 		WithWhere(filters.Where().WithPath([]string{"key"}).WithOperator(filters.Equal).WithValueText(key)).Do(ctx)
 	if err != nil {
 		return stateObj{}, wrap("state "+key, err)

@@ -286,14 +286,7 @@ func intProp(name string, filterable bool) *models.Property {
 }
 
 func (b *Backend) ensureRegistry(ctx context.Context) error {
-	ok, err := b.c.Schema().ClassExistenceChecker().WithClassName(registryClass).Do(ctx)
-	if err != nil {
-		return wrap("schema", err)
-	}
-	if ok {
-		return nil
-	}
-	cls := &models.Class{
+	return b.ensureClass(ctx, &models.Class{
 		Class:             registryClass,
 		Description:       "ragd: one object per index (configuration and version)",
 		Vectorizer:        "none",
@@ -304,13 +297,24 @@ func (b *Backend) ensureRegistry(ctx context.Context) error {
 			textProp("config", false, false),
 			textProp("version", false, false),
 		},
+	})
+}
+
+// ensureClass creates one of ragd's own collections unless it exists;
+// another replica creating it at the same moment is no error.
+func (b *Backend) ensureClass(ctx context.Context, cls *models.Class) error {
+	ok, err := b.c.Schema().ClassExistenceChecker().WithClassName(cls.Class).Do(ctx)
+	if err != nil {
+		return wrap("schema", err)
+	}
+	if ok {
+		return nil
 	}
 	if err := b.c.Schema().ClassCreator().WithClass(cls).Do(ctx); err != nil {
-		// Another replica may have created it first.
-		if ok, err2 := b.c.Schema().ClassExistenceChecker().WithClassName(registryClass).Do(ctx); err2 == nil && ok {
+		if ok, err2 := b.c.Schema().ClassExistenceChecker().WithClassName(cls.Class).Do(ctx); err2 == nil && ok {
 			return nil
 		}
-		return wrap("create registry", err)
+		return wrap("create collection "+cls.Class, err)
 	}
 	return nil
 }
