@@ -21,6 +21,7 @@ import (
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/embed/batch"
 	"github.com/ragd/ragd/embed/use"
+	"github.com/ragd/ragd/internal/cputime"
 )
 
 // Settings of the batched side of BenchmarkServeEmbeddings32 (0: defaults).
@@ -116,7 +117,7 @@ type httpPhase struct {
 func (p *httpPhase) round(tb testing.TB, s *embedServer, texts []string, clients, perClient int) {
 	lat := make([][]time.Duration, clients)
 	var wg sync.WaitGroup
-	cpu0, t0 := processCPU(), time.Now()
+	cpu0, t0 := cputime.Process(), time.Now()
 	for c := range clients {
 		wg.Go(func() {
 			for i := range perClient {
@@ -131,7 +132,7 @@ func (p *httpPhase) round(tb testing.TB, s *embedServer, texts []string, clients
 	}
 	wg.Wait()
 	p.wall += time.Since(t0)
-	p.cpu += processCPU() - cpu0
+	p.cpu += cputime.Process() - cpu0
 	p.n += clients * perClient
 	for _, l := range lat {
 		p.lat = append(p.lat, l...)

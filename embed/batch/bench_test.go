@@ -14,6 +14,7 @@ import (
 
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/embed/use"
+	"github.com/ragd/ragd/internal/cputime"
 )
 
 // Flags to try other settings in BenchmarkConcurrent32 (defaults: Config{}).
@@ -74,7 +75,7 @@ type phase struct {
 func (p *phase) round(b *testing.B, emb embed.Embedder, texts []string, clients, perClient int) {
 	lat := make([][]time.Duration, clients)
 	var wg sync.WaitGroup
-	cpu0, t0 := processCPU(), time.Now()
+	cpu0, t0 := cputime.Process(), time.Now()
 	for c := range clients {
 		wg.Go(func() {
 			for i := range perClient {
@@ -90,7 +91,7 @@ func (p *phase) round(b *testing.B, emb embed.Embedder, texts []string, clients,
 	}
 	wg.Wait()
 	p.wall += time.Since(t0)
-	p.cpu += processCPU() - cpu0
+	p.cpu += cputime.Process() - cpu0
 	p.texts += clients * perClient
 	for _, l := range lat {
 		p.lat = append(p.lat, l...)
@@ -196,7 +197,7 @@ func BenchmarkModelBatchSize(b *testing.B) {
 	texts := shortTexts(512)
 	for _, n := range []int{1, 4, 16, 32, 64, 128} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			cpu0, i := processCPU(), 0
+			cpu0, i := cputime.Process(), 0
 			for b.Loop() {
 				lo := (i * n) % (len(texts) - n)
 				if _, err := m.Embed(context.Background(), embed.Query, texts[lo:lo+n]); err != nil {
@@ -205,7 +206,7 @@ func BenchmarkModelBatchSize(b *testing.B) {
 				i++
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "texts/s")
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "texts/cpu-s")
 			}
 		})

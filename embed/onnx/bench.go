@@ -10,6 +10,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/internal/cputime"
 )
 
 // BenchOptions configure Bench.
@@ -122,21 +123,21 @@ func Bench(ctx context.Context, dir string, cfg Config, opts BenchOptions) (Benc
 	var pipeCPU, bareCPU time.Duration
 	pipeline := func() (time.Duration, error) {
 		before := e.sess.inRun.Load()
-		cpu0, _ := processCPU()
+		cpu0 := cputime.Process()
 		start := time.Now()
 		_, err := e.Embed(ctx, embed.Passage, texts)
 		d := time.Since(start)
-		cpu1, _ := processCPU()
+		cpu1 := cputime.Process()
 		pipeCPU += cpu1 - cpu0
 		res.Overhead += d - time.Duration(e.sess.inRun.Load()-before)
 		return d, err
 	}
 	timeBare := func() (time.Duration, error) {
-		cpu0, _ := processCPU()
+		cpu0 := cputime.Process()
 		start := time.Now()
 		err := bare.run()
 		d := time.Since(start)
-		cpu1, _ := processCPU()
+		cpu1 := cputime.Process()
 		bareCPU += cpu1 - cpu0
 		return d, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/internal/cputime"
 )
 
 var cranfield = flag.Bool("use.cranfield", false, "run TestCranfieldThroughput (embeds the whole Cranfield collection)")
@@ -158,12 +159,12 @@ func TestCranfieldThroughput(t *testing.T) {
 		for _, s := range c.texts {
 			tokens += min(m.Tokenizer().Count(s), m.Info().MaxTokens)
 		}
-		start, cpu0 := time.Now(), processCPU()
+		start, cpu0 := time.Now(), cputime.Process()
 		vecs, err := m.Embed(context.Background(), embed.Passage, c.texts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		el, cpu := time.Since(start), processCPU()-cpu0
+		el, cpu := time.Since(start), cputime.Process()-cpu0
 		if len(vecs) != len(c.texts) {
 			t.Fatalf("%d vectors for %d texts", len(vecs), len(c.texts))
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/internal/cputime"
 )
 
 // BenchmarkGemmRows measures the dense kernel at the row counts a lone
@@ -33,13 +34,13 @@ func BenchmarkGemmRows(b *testing.B) {
 				a[i] = float32(i%7) * 0.1
 			}
 			c := make([]float32, m*n)
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				gemm(m, k, a, k, &p, c, n, false)
 			}
 			flop := 2 * float64(m*k*n) * float64(b.N)
 			b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 {
 				b.ReportMetric(flop/cpu.Seconds()/1e9, "GFLOP/cpu-s")
 			}
 		})
@@ -74,7 +75,7 @@ func BenchmarkShortBatch(b *testing.B) {
 		b.Run(fmt.Sprintf("%d/wide=%v", n, c.wide), func(b *testing.B) {
 			defer func(w bool) { wideKernels = w }(wideKernels)
 			wideKernels = c.wide
-			cpu0, i := processCPU(), 0
+			cpu0, i := cputime.Process(), 0
 			for b.Loop() {
 				lo := (i * n) % (len(texts) - n)
 				if _, err := m.Embed(context.Background(), embed.Query, texts[lo:lo+n]); err != nil {
@@ -82,7 +83,7 @@ func BenchmarkShortBatch(b *testing.B) {
 				}
 				i++
 			}
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "texts/cpu-s")
 			}
 		})

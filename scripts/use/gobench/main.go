@@ -18,6 +18,7 @@ import (
 
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/embed/use"
+	"github.com/ragd/ragd/internal/cputime"
 )
 
 func main() {
@@ -76,14 +77,14 @@ func run(textsPath string, n, batch, threads int, dir string) error {
 	if _, err := m.Embed(ctx, embed.Passage, texts[:min(batch, len(texts))]); err != nil {
 		return err
 	}
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), cputime.Process()
 	for i := 0; i < len(texts); i += batch {
 		if _, err := m.Embed(ctx, embed.Passage, texts[i:min(i+batch, len(texts))]); err != nil {
 			return err
 		}
 	}
 	sec := time.Since(start).Seconds()
-	cpu := (processCPU() - cpu0).Seconds()
+	cpu := (cputime.Process() - cpu0).Seconds()
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"impl": "go", "texts": len(texts), "batch": batch, "dims": m.Info().Dims,
 		"seconds": sec, "texts_per_s": float64(len(texts)) / sec,
