@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -104,7 +103,7 @@ func New(cfg Config) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = s.errorHandler
+	e.HTTPErrorHandler = ErrorHandler(cfg.Logger)
 	e.Use(middleware.RequestID())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		s.log.Error("panic in handler", "path", c.Path(), "err", err, "stack", string(stack))
@@ -229,76 +228,67 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
-// StatusFor maps an error to its HTTP status and a stable code.
-func StatusFor(err error) (int, string) {
+// ErrorClass returns err's class from data's error table; an error that
+// carries only a status (echo's 404, 405 or 413, with no sentinel inside)
+// gets the class of that status.
+func ErrorClass(err error) data.ErrorClass {
+	cl := data.ClassOf(err)
 	var he *echo.HTTPError
-	switch {
-	case errors.As(err, &he):
-		switch he.Code {
-		case http.StatusRequestEntityTooLarge:
-			return he.Code, "too_large"
-		case http.StatusNotFound:
-			return he.Code, "not_found"
-		case http.StatusMethodNotAllowed:
-			return he.Code, "method_not_allowed"
-		}
-		return he.Code, strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_")
-	case errors.Is(err, data.ErrNotFound), errors.Is(err, embed.ErrModelNotFound):
-		return http.StatusNotFound, "not_found"
-	case errors.Is(err, data.ErrExists):
-		return http.StatusConflict, "already_exists"
-	case errors.Is(err, data.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, "too_large"
-	case errors.Is(err, data.ErrDimension):
-		return http.StatusBadRequest, "dimension_mismatch"
-	case errors.Is(err, data.ErrModelMismatch):
-		return http.StatusConflict, "model_mismatch"
-	case errors.Is(err, data.ErrInvalid):
-		return http.StatusBadRequest, "invalid_request"
-	case errors.Is(err, data.ErrUnsupported):
-		return http.StatusBadRequest, "unsupported"
-	case errors.Is(err, data.ErrUnauthorized):
-		return http.StatusUnauthorized, "unauthorized"
-	case errors.Is(err, data.ErrForbidden):
-		return http.StatusForbidden, "forbidden"
-	case errors.Is(err, data.ErrOverloaded), errors.Is(err, generate.ErrOverloaded):
-		return http.StatusTooManyRequests, "overloaded"
-	case errors.Is(err, generate.ErrContextFull):
-		return http.StatusBadRequest, "context_length_exceeded"
-	case errors.Is(err, data.ErrUnavailable), errors.Is(err, generate.ErrUnavailable), errors.Is(err, data.ErrClosed):
-		return http.StatusServiceUnavailable, "unavailable"
-	case errors.Is(err, generate.ErrUpstream):
-		return http.StatusBadGateway, "upstream_error"
-	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, "timeout"
-	case errors.Is(err, context.Canceled):
-		return 499, "cancelled"
+	if cl == data.InternalError && errors.As(err, &he) {
+		return data.ClassOfStatus(he.Code)
 	}
-	return http.StatusInternalServerError, "internal"
+	return cl
 }
 
-func (s *Server) errorHandler(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
+// StatusFor maps an error to its HTTP status and stable code (ErrorClass).
+func StatusFor(err error) (int, string) {
+	cl := ErrorClass(err)
+	return cl.Status, cl.Code
+}
+
+// ErrorMessage is the message a client sees for err: an echo.HTTPError's
+// own message, else err's text; an internal error's text stays in the log.
+func ErrorMessage(err error, cl data.ErrorClass, requestID string) string {
+	if cl.Status == http.StatusInternalServerError {
+		return "internal error (see the server log, request id " + requestID + ")"
 	}
-	status, code := StatusFor(err)
-	msg := err.Error()
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
-		msg = fmt.Sprint(he.Message)
+		return fmt.Sprint(he.Message)
 	}
-	if status >= 500 {
-		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
-		if status == http.StatusInternalServerError {
-			msg = "internal error (see the server log, request id " + c.Response().Header().Get(echo.HeaderXRequestID) + ")"
+	return err.Error()
+}
+
+// PrepareError does what every error writer does before its body: it logs
+// server failures (not a client that went away), sets Retry-After on 429
+// and 503, and returns the class and message to write.
+func PrepareError(log *slog.Logger, c echo.Context, err error) (data.ErrorClass, string) {
+	cl := ErrorClass(err)
+	if cl.Logged() {
+		log.Error("request failed", "path", c.Request().URL.Path, "status", cl.Status, "err", err)
+	}
+	h := c.Response().Header()
+	if (cl.Status == http.StatusTooManyRequests || cl.Status == http.StatusServiceUnavailable) && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "1")
+	}
+	return cl, ErrorMessage(err, cl, h.Get(echo.HeaderXRequestID))
+}
+
+// ErrorHandler is the writer of ragd's own error body
+// ({"error":{"code","message"}}), for /v1, the OpenAI routes and auth.
+func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
 		}
+		cl, msg := PrepareError(log, c, err)
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(cl.Status)
+			return
+		}
+		_ = c.JSON(cl.Status, apiError{Error: errorBody{Code: cl.Code, Message: msg}})
 	}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "1")
-	}
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(status)
-		return
-	}
-	_ = c.JSON(status, apiError{Error: errorBody{Code: code, Message: msg}})
 }

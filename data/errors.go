@@ -32,4 +32,27 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrClosed: the resource has been closed.
 	ErrClosed = errors.New("closed")
+	// ErrRateLimited: the caller's request rate is over its limit; retry later.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrContextFull: an input is longer than a model's context window.
+	ErrContextFull = errors.New("longer than the context")
+	// ErrUpstream: a remote dependency (an OpenAI-compatible server) failed.
+	ErrUpstream = errors.New("upstream error")
 )
+
+// Error is a package's own sentinel that belongs to one of the kinds
+// above: errors.Is matches both the sentinel itself and its kind, so the
+// error table maps it without knowing the package
+// (generate.ErrOverloaded is a Kinded(ErrOverloaded, ...)).
+type Error struct {
+	kind error
+	msg  string
+}
+
+// Kinded returns a new sentinel with message msg and kind kind.
+func Kinded(kind error, msg string) error { return &Error{kind: kind, msg: msg} }
+
+func (e *Error) Error() string { return e.msg }
+
+// Unwrap returns the kind.
+func (e *Error) Unwrap() error { return e.kind }

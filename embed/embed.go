@@ -3,6 +3,8 @@ package embed
 import (
 	"context"
 	"errors"
+
+	"github.com/ragd/ragd/data"
 )
 
 // Kind says whether a text is a search query or a passage to be indexed.
@@ -48,7 +50,8 @@ type Embedder interface {
 // Sentinel errors.
 var (
 	// ErrModelNotFound: no installed or configured model has that name.
-	ErrModelNotFound = errors.New("embed: model not found")
+	// It is a kind of data.ErrNotFound (404 on every route).
+	ErrModelNotFound = data.Kinded(data.ErrNotFound, "embed: model not found")
 	// ErrBadModel: model files are missing, corrupt or inconsistent.
 	ErrBadModel = errors.New("embed: bad model files")
 )

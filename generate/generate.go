@@ -3,6 +3,8 @@ package generate
 import (
 	"context"
 	"errors"
+
+	"github.com/ragd/ragd/data"
 )
 
 // Message is one chat turn.
@@ -69,9 +71,10 @@ type TokenCounter interface {
 
 // Sentinel errors.
 var (
-	ErrBadModel    = errors.New("generate: bad model")
-	ErrUnavailable = errors.New("generate: backend unavailable")
-	ErrContextFull = errors.New("generate: prompt longer than the context")
-	ErrOverloaded  = errors.New("generate: queue full")
-	ErrUpstream    = errors.New("generate: upstream error")
+	ErrBadModel = errors.New("generate: bad model")
+	// The others are kinds of data's sentinels, so data's error table maps them.
+	ErrUnavailable = data.Kinded(data.ErrUnavailable, "generate: backend unavailable")
+	ErrContextFull = data.Kinded(data.ErrContextFull, "generate: prompt longer than the context")
+	ErrOverloaded  = data.Kinded(data.ErrOverloaded, "generate: queue full")
+	ErrUpstream    = data.Kinded(data.ErrUpstream, "generate: upstream error")
 )

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/data"
 	"golang.org/x/time/rate"
 )
 
@@ -64,8 +65,10 @@ type Config struct {
 // Middleware authenticates requests with API keys from the store
 // ("Authorization: Bearer ragd_..." or "X-API-Key: ragd_..."), checks the
 // key's scope against the route, and rate-limits each key. Denials are
-// JSON errors: 401 unauthorized, 403 forbidden (or 403 when keyless mode
-// refuses a non-loopback client), 429 rate_limited with Retry-After.
+// returned as errors for the server's error writer (so each wire format
+// renders them its own way): 401 unauthorized, 403 forbidden (or 403 when
+// keyless mode refuses a non-loopback client), 429 rate_limited with
+// Retry-After.
 func Middleware(cfg Config) echo.MiddlewareFunc {
 	if cfg.Public == nil {
 		cfg.Public = DefaultPublic
@@ -110,14 +113,14 @@ func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				return next(c)
 			}
 			g.deny(c, "", "no API keys exist and the client is not on loopback")
-			return writeError(c, http.StatusForbidden, "forbidden",
+			return denied(http.StatusForbidden, data.ErrForbidden,
 				"this server has no API keys and serves loopback clients only; create a key with `ragd keys create`")
 		}
 		secret, ok := presented(req)
 		if !ok {
 			g.deny(c, "", "no API key")
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="ragd"`)
-			return writeError(c, http.StatusUnauthorized, "unauthorized",
+			return denied(http.StatusUnauthorized, data.ErrUnauthorized,
 				"an API key is required: send \"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"")
 		}
 		key, err := g.cfg.Store.Authenticate(secret)
@@ -128,13 +131,13 @@ func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			g.deny(c, "", msg)
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="ragd", error="invalid_token"`)
-			return writeError(c, http.StatusUnauthorized, "unauthorized", msg)
+			return denied(http.StatusUnauthorized, data.ErrUnauthorized, msg)
 		}
 		c.Set(ContextKey, key.ID)
 		need := g.required(req.Method, paths)
 		if !key.Scope.Allows(need) {
 			g.deny(c, key.ID, "scope "+string(key.Scope)+" < "+string(need))
-			return writeError(c, http.StatusForbidden, "forbidden",
+			return denied(http.StatusForbidden, data.ErrForbidden,
 				"this API key has scope "+string(key.Scope)+"; "+req.Method+" "+req.URL.Path+" needs "+string(need))
 		}
 		if wait, ok := g.take(key); !ok {
@@ -144,7 +147,7 @@ func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 			g.cfg.Logger.Info("auth: rate limited", "key", key.ID, "method", req.Method, "path", req.URL.Path, "retry_after_s", secs)
-			return writeError(c, http.StatusTooManyRequests, "rate_limited",
+			return denied(http.StatusTooManyRequests, data.ErrRateLimited,
 				"rate limit exceeded for this API key; retry in "+strconv.Itoa(secs)+"s")
 		}
 		return next(c)
@@ -296,15 +299,11 @@ func allMatch(paths, entries []string, match func(p, entry string) bool) bool {
 	return true
 }
 
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func writeError(c echo.Context, status int, code, msg string) error {
-	var b errorBody
-	b.Error.Code, b.Error.Message = code, msg
-	return c.JSON(status, b)
+// denied is a refusal for the route's error writer, which renders it in
+// the route's wire format (ragd's error body on /v1, Cloudflare's envelope
+// on /client/v4): the status, the message a client sees, and the sentinel
+// that gives the code. Headers set before it (Retry-After,
+// WWW-Authenticate) are kept.
+func denied(status int, kind error, msg string) error {
+	return &echo.HTTPError{Code: status, Message: msg, Internal: kind}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/api"
 )
 
 const (
@@ -23,6 +24,7 @@ const (
 // handler answers 200 with the key ID from the context.
 func newRouter(cfg Config) *echo.Echo {
 	e := echo.New()
+	e.HTTPErrorHandler = api.ErrorHandler(nil)
 	e.Use(Middleware(cfg))
 	h := func(c echo.Context) error {
 		id, _ := c.Get(ContextKey).(string)
@@ -80,6 +82,13 @@ func do(e *echo.Echo, r request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
 	return rec
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
 }
 
 // errCode decodes {"error":{"code"}}.

@@ -2,7 +2,6 @@ package cloudflare
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"github.com/ragd/ragd/api"
 	"log/slog"
@@ -15,7 +14,6 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
-	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/index"
@@ -139,7 +137,7 @@ func Register(e *echo.Echo, cfg Config) *Service {
 			prev(err, c)
 			return
 		}
-		_ = h.fail(c, err)
+		h.writeError(err, c)
 	}
 	h.startWorker()
 	return &Service{h: h}
@@ -185,24 +183,8 @@ type cfError struct {
 	Message string `json:"message"`
 }
 
-// Error codes ragd puts in errors[].code (documented in docs/cloudflare.md).
-const (
-	codeInvalid      = 40001
-	codeDimension    = 40002
-	codeUnsupported  = 40003
-	codeNotFound     = 40401
-	codeExists       = 40901
-	codeTooLarge     = 41301
-	codeOverloaded   = 42901
-	codeInternal     = 50001
-	codeUpstream     = 50201
-	codeUnavailable  = 50301
-	codeTimeout      = 50401
-	codeNoRoute      = 7003
-	codeNoMethod     = 7001
-	codeUnauthorized = 10000
-	codeForbidden    = 10001
-)
+// Error codes ragd puts in errors[].code come from data's error table
+// (data.ErrorClass.Number; documented in docs/cloudflare.md).
 
 // ok writes a successful envelope.
 func ok(c echo.Context, result any) error {
@@ -214,73 +196,19 @@ func okPage(c echo.Context, result any, info pageInfo) error {
 	return c.JSON(http.StatusOK, envelope{Result: result, ResultInfo: &info, Success: true, Errors: []cfError{}, Messages: []cfError{}})
 }
 
-// fail writes an error envelope with the status and code err maps to.
-// It always returns nil so echo's own error handler never rewrites it.
-func (h *handler) fail(c echo.Context, err error) error {
-	status, code := statusFor(err)
-	msg := err.Error()
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		msg = fmt.Sprint(he.Message)
+// writeError is the one writer of Cloudflare's error envelope: the
+// status and errors[].code come from data's error table.
+func (h *handler) writeError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
 	}
-	if status >= 500 {
-		h.log.Error("cloudflare route failed", "path", c.Request().URL.Path, "err", err)
-		if status == http.StatusInternalServerError {
-			msg = "internal error (see the server log)"
-		}
-	}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "1")
-	}
-	return c.JSON(status, envelope{Result: nil, Success: false, Errors: []cfError{{Code: code, Message: msg}}, Messages: []cfError{}})
+	cl, msg := api.PrepareError(h.log, c, err)
+	_ = c.JSON(cl.Status, envelope{Result: nil, Success: false, Errors: []cfError{{Code: cl.Number, Message: msg}}, Messages: []cfError{}})
 }
 
-// statusFor maps ragd's sentinel errors to an HTTP status and an error code.
-func statusFor(err error) (int, int) {
-	var he *echo.HTTPError
-	switch {
-	case errors.As(err, &he):
-		switch he.Code {
-		case http.StatusRequestEntityTooLarge:
-			return he.Code, codeTooLarge
-		case http.StatusNotFound, http.StatusMethodNotAllowed:
-			return he.Code, codeNoRoute
-		case http.StatusUnauthorized:
-			return he.Code, codeUnauthorized
-		case http.StatusForbidden:
-			return he.Code, codeForbidden
-		}
-		if he.Code < 500 {
-			return he.Code, codeInvalid
-		}
-		return he.Code, codeInternal
-	case errors.Is(err, data.ErrUnauthorized):
-		return http.StatusUnauthorized, codeUnauthorized
-	case errors.Is(err, data.ErrForbidden):
-		return http.StatusForbidden, codeForbidden
-	case errors.Is(err, data.ErrNotFound), errors.Is(err, embed.ErrModelNotFound):
-		return http.StatusNotFound, codeNotFound
-	case errors.Is(err, data.ErrExists):
-		return http.StatusConflict, codeExists
-	case errors.Is(err, data.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, codeTooLarge
-	case errors.Is(err, data.ErrDimension):
-		return http.StatusBadRequest, codeDimension
-	case errors.Is(err, data.ErrInvalid), errors.Is(err, generate.ErrContextFull), errors.Is(err, data.ErrModelMismatch):
-		return http.StatusBadRequest, codeInvalid
-	case errors.Is(err, data.ErrUnsupported):
-		return http.StatusBadRequest, codeUnsupported
-	case errors.Is(err, data.ErrOverloaded), errors.Is(err, generate.ErrOverloaded):
-		return http.StatusTooManyRequests, codeOverloaded
-	case errors.Is(err, data.ErrUnavailable), errors.Is(err, generate.ErrUnavailable), errors.Is(err, data.ErrClosed):
-		return http.StatusServiceUnavailable, codeUnavailable
-	case errors.Is(err, generate.ErrUpstream):
-		return http.StatusBadGateway, codeUpstream
-	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, codeTimeout
-	}
-	return http.StatusInternalServerError, codeInternal
-}
+// fail returns err for the route's error writer. It is kept for the AI
+// Search handlers, which call it; the others return their errors directly.
+func (h *handler) fail(_ echo.Context, err error) error { return err }
 
 // noRoute answers every other /client/v4 request in Cloudflare's
 // envelope: 405 with an Allow header when the path is served for other
@@ -289,11 +217,9 @@ func (h *handler) noRoute(c echo.Context) error {
 	r := c.Request()
 	if allow := allowedMethods(c.Echo().Routes(), r.URL.Path); len(allow) > 0 {
 		c.Response().Header().Set("Allow", strings.Join(allow, ", "))
-		return c.JSON(http.StatusMethodNotAllowed, envelope{Success: false, Messages: []cfError{},
-			Errors: []cfError{{Code: codeNoMethod, Message: fmt.Sprintf("Method %s not allowed for %s; it accepts %s", r.Method, r.URL.Path, strings.Join(allow, ", "))}}})
+		return echo.NewHTTPError(http.StatusMethodNotAllowed, fmt.Sprintf("Method %s not allowed for %s; it accepts %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 	}
-	return c.JSON(http.StatusNotFound, envelope{Success: false, Messages: []cfError{},
-		Errors: []cfError{{Code: codeNoRoute, Message: fmt.Sprintf("No route for %s %s in ragd's Cloudflare-compatible API", r.Method, r.URL.Path)}}})
+	return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("No route for %s %s in ragd's Cloudflare-compatible API", r.Method, r.URL.Path))
 }
 
 // allowedMethods lists, sorted, the methods of the routes whose pattern

@@ -121,22 +121,22 @@ const MaxDimensions = 8192
 func (h *handler) createIndex(c echo.Context) error {
 	var req createIndexRequest
 	if err := h.decodeJSON(c, &req); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	cfg, err := req.indexConfig()
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	ctx := c.Request().Context()
 	if _, err := h.cfg.Engine.CreateIndex(ctx, cfg); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	if err := h.state.reset(cfg.Name, time.Now().UTC()); err != nil {
 		h.log.Warn("recording a new Vectorize index failed", "index", cfg.Name, "err", err)
 	}
 	info, err := h.cfg.Engine.Index(ctx, cfg.Name)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	return ok(c, h.describe(info))
 }
@@ -144,7 +144,7 @@ func (h *handler) createIndex(c echo.Context) error {
 func (h *handler) listIndexes(c echo.Context) error {
 	infos, err := h.cfg.Engine.Indexes(c.Request().Context())
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	out := make([]indexJSON, 0, len(infos))
 	for _, info := range infos {
@@ -156,7 +156,7 @@ func (h *handler) listIndexes(c echo.Context) error {
 func (h *handler) getIndex(c echo.Context) error {
 	info, err := h.cfg.Engine.Index(c.Request().Context(), c.Param("index"))
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	return ok(c, h.describe(info))
 }
@@ -167,7 +167,7 @@ func (h *handler) deleteIndex(c echo.Context) error {
 	l.Lock()
 	defer l.Unlock()
 	if err := h.cfg.Engine.DropIndex(c.Request().Context(), name); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	if err := h.state.remove(name); err != nil {
 		h.log.Warn("forgetting a dropped Vectorize index failed", "index", name, "err", err)
@@ -187,7 +187,7 @@ type infoJSON struct {
 func (h *handler) info(c echo.Context) error {
 	info, err := h.cfg.Engine.Index(c.Request().Context(), c.Param("index"))
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	st := h.state.get(info.Name)
 	out := infoJSON{Dimensions: info.Dims, VectorCount: info.Stats.Vectors, ProcessedUpToDatetime: isoTime(st.LastMutationAt)}
@@ -211,21 +211,21 @@ func (h *handler) createMetadataIndex(c echo.Context) error {
 	name := c.Param("index")
 	var req metadataIndexRequest
 	if err := h.decodeJSON(c, &req); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	if req.PropertyName == "" || len(req.PropertyName) > MaxPropertyNameLen {
-		return h.fail(c, fmt.Errorf("%w: propertyName must be 1..%d bytes", data.ErrInvalid, MaxPropertyNameLen))
+		return fmt.Errorf("%w: propertyName must be 1..%d bytes", data.ErrInvalid, MaxPropertyNameLen)
 	}
 	if req.PropertyName == "namespace" {
-		return h.fail(c, fmt.Errorf("%w: propertyName \"namespace\" is reserved by ragd for vector namespaces", data.ErrInvalid))
+		return fmt.Errorf("%w: propertyName \"namespace\" is reserved by ragd for vector namespaces", data.ErrInvalid)
 	}
 	switch req.IndexType {
 	case "string", "number", "boolean":
 	default:
-		return h.fail(c, fmt.Errorf("%w: indexType %q: want string, number or boolean", data.ErrInvalid, req.IndexType))
+		return fmt.Errorf("%w: indexType %q: want string, number or boolean", data.ErrInvalid, req.IndexType)
 	}
 	if _, err := h.cfg.Engine.Index(c.Request().Context(), name); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	err := h.state.update(name, func(st *indexState) error {
 		for _, m := range st.MetadataIndexes {
@@ -240,7 +240,7 @@ func (h *handler) createMetadataIndex(c echo.Context) error {
 		return nil
 	})
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	return ok(c, mutationJSON{MutationID: h.state.mutation(name)})
 }
@@ -248,7 +248,7 @@ func (h *handler) createMetadataIndex(c echo.Context) error {
 func (h *handler) listMetadataIndexes(c echo.Context) error {
 	name := c.Param("index")
 	if _, err := h.cfg.Engine.Index(c.Request().Context(), name); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	return ok(c, map[string]any{"metadataIndexes": sortedMetadataIndexes(h.state.get(name).MetadataIndexes)})
 }
@@ -261,10 +261,10 @@ func (h *handler) deleteMetadataIndex(c echo.Context) error {
 	name := c.Param("index")
 	var req deleteMetadataIndexRequest
 	if err := h.decodeJSON(c, &req); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	if _, err := h.cfg.Engine.Index(c.Request().Context(), name); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	err := h.state.update(name, func(st *indexState) error {
 		for i, m := range st.MetadataIndexes {
@@ -276,7 +276,7 @@ func (h *handler) deleteMetadataIndex(c echo.Context) error {
 		return fmt.Errorf("metadata index on %q: %w", req.PropertyName, data.ErrNotFound)
 	})
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	return ok(c, mutationJSON{MutationID: h.state.mutation(name)})
 }

@@ -35,19 +35,19 @@ func (h *handler) write(c echo.Context, upsert bool) error {
 	case "discard":
 		discard = true
 	default:
-		return h.fail(c, fmt.Errorf("%w: unparsable-behavior %q: want error or discard", data.ErrInvalid, b))
+		return fmt.Errorf("%w: unparsable-behavior %q: want error or discard", data.ErrInvalid, b)
 	}
 	info, err := h.cfg.Engine.Index(ctx, name)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	body, err := h.readBody(c)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	vecs, _, err := parseNDJSON(body, info.Dims, discard, h.cfg.MaxBatch)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	l := h.writeLock(name)
 	l.Lock()
@@ -60,14 +60,14 @@ func (h *handler) write(c echo.Context, upsert bool) error {
 				continue // insert never overwrites
 			}
 			if !isNotFound(err) {
-				return h.fail(c, err)
+				return err
 			}
 		}
 		docs = append(docs, v.document())
 	}
 	if len(docs) > 0 {
 		if _, err := h.cfg.Engine.PutDocuments(ctx, name, docs, true); err != nil {
-			return h.fail(c, err)
+			return err
 		}
 	}
 	return ok(c, mutationJSON{MutationID: h.state.mutation(name)})
@@ -123,11 +123,11 @@ func (h *handler) query(c echo.Context) error {
 	ctx := c.Request().Context()
 	var req queryRequest
 	if err := h.decodeJSON(c, &req); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	mode, err := req.returnMetadata()
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	topK := DefaultTopK
 	if req.TopK != nil {
@@ -138,30 +138,30 @@ func (h *handler) query(c echo.Context) error {
 		limit = MaxTopKWithData
 	}
 	if topK < 1 || topK > limit {
-		return h.fail(c, fmt.Errorf("%w: topK %d out of range 1..%d (the limit is %d with returnValues or returnMetadata=all)", data.ErrInvalid, topK, limit, MaxTopKWithData))
+		return fmt.Errorf("%w: topK %d out of range 1..%d (the limit is %d with returnValues or returnMetadata=all)", data.ErrInvalid, topK, limit, MaxTopKWithData)
 	}
 	if req.Vector == nil {
-		return h.fail(c, fmt.Errorf("%w: vector is required", data.ErrInvalid))
+		return fmt.Errorf("%w: vector is required", data.ErrInvalid)
 	}
 	filter, err := data.ParseFilterJSON(req.Filter)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	if len(req.Namespace) > MaxNamespaceBytes {
-		return h.fail(c, fmt.Errorf("%w: namespace longer than %d bytes", data.ErrInvalid, MaxNamespaceBytes))
+		return fmt.Errorf("%w: namespace longer than %d bytes", data.ErrInvalid, MaxNamespaceBytes)
 	}
 	info, err := h.cfg.Engine.Index(ctx, name)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	if info.Dims == 0 {
-		return h.fail(c, fmt.Errorf("index %q has no vector dimensions yet: %w", name, data.ErrUnsupported))
+		return fmt.Errorf("index %q has no vector dimensions yet: %w", name, data.ErrUnsupported)
 	}
 	if len(req.Vector) != info.Dims {
-		return h.fail(c, fmt.Errorf("%w: query vector has %d dimensions, the index has %d", data.ErrDimension, len(req.Vector), info.Dims))
+		return fmt.Errorf("%w: query vector has %d dimensions, the index has %d", data.ErrDimension, len(req.Vector), info.Dims)
 	}
 	if info.Metric == data.Cosine && isZero(req.Vector) {
-		return h.fail(c, fmt.Errorf("%w: zero vector under cosine", data.ErrInvalid))
+		return fmt.Errorf("%w: zero vector under cosine", data.ErrInvalid)
 	}
 	out := queryJSON{Matches: []matchJSON{}}
 	if info.Stats.Vectors == 0 {
@@ -169,7 +169,7 @@ func (h *handler) query(c echo.Context) error {
 	}
 	hits, err := h.cfg.Engine.Search(ctx, name, data.Query{Vector: req.Vector, TopK: topK, Mode: data.ModeVector, Filter: filter, Namespace: req.Namespace})
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	var indexed map[string]bool
 	if mode == "indexed" {
@@ -200,7 +200,7 @@ func (h *handler) query(c echo.Context) error {
 		if req.ReturnValues {
 			doc, err := h.cfg.Engine.DocumentVectors(ctx, name, hit.DocID)
 			if err != nil && !isNotFound(err) {
-				return h.fail(c, err)
+				return err
 			}
 			m.Values = storedValues(doc)
 		}
@@ -253,10 +253,10 @@ func (h *handler) getByIDs(c echo.Context) error {
 	ctx := c.Request().Context()
 	ids, err := h.readIDs(c)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	if _, err := h.cfg.Engine.Index(ctx, name); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	out := make([]vectorJSON, 0, len(ids))
 	for _, id := range ids {
@@ -265,7 +265,7 @@ func (h *handler) getByIDs(c echo.Context) error {
 			continue
 		}
 		if err != nil {
-			return h.fail(c, err)
+			return err
 		}
 		meta, ns := splitNamespace(doc.Metadata)
 		out = append(out, vectorJSON{ID: doc.ID, Values: storedValues(doc), Metadata: meta, Namespace: ns})
@@ -278,13 +278,13 @@ func (h *handler) deleteByIDs(c echo.Context) error {
 	name := c.Param("index")
 	ids, err := h.readIDs(c)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	l := h.writeLock(name)
 	l.Lock()
 	defer l.Unlock()
 	if _, _, err := h.cfg.Engine.DeleteDocuments(c.Request().Context(), name, ids); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	return ok(c, mutationJSON{MutationID: h.state.mutation(name)})
 }
@@ -311,7 +311,7 @@ func (h *handler) listVectors(c echo.Context) error {
 	if s := c.QueryParam("count"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxListCount {
-			return h.fail(c, fmt.Errorf("%w: count %q: want an integer in 1..%d", data.ErrInvalid, s, MaxListCount))
+			return fmt.Errorf("%w: count %q: want an integer in 1..%d", data.ErrInvalid, s, MaxListCount)
 		}
 		count = n
 	}
@@ -319,17 +319,17 @@ func (h *handler) listVectors(c echo.Context) error {
 	if s := c.QueryParam("cursor"); s != "" {
 		b, err := base64.RawURLEncoding.DecodeString(s)
 		if err != nil || len(b) == 0 {
-			return h.fail(c, fmt.Errorf("%w: malformed cursor", data.ErrInvalid))
+			return fmt.Errorf("%w: malformed cursor", data.ErrInvalid)
 		}
 		after = string(b)
 	}
 	info, err := h.cfg.Engine.Index(ctx, name)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	docs, err := h.cfg.Engine.Documents(ctx, name, after, count)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	out := listJSON{TotalCount: info.Stats.Documents, Vectors: make([]idJSON, 0, len(docs))}
 	for _, d := range docs {
@@ -339,7 +339,7 @@ func (h *handler) listVectors(c echo.Context) error {
 	if len(docs) == count {
 		more, err := h.cfg.Engine.Documents(ctx, name, docs[len(docs)-1].ID, 1)
 		if err != nil {
-			return h.fail(c, err)
+			return err
 		}
 		if len(more) > 0 {
 			cur := base64.RawURLEncoding.EncodeToString([]byte(docs[len(docs)-1].ID))

@@ -29,15 +29,15 @@ const (
 func (h *handler) run(c echo.Context) error {
 	model, err := url.PathUnescape(c.Param("*"))
 	if err != nil || model == "" {
-		return h.fail(c, fmt.Errorf("%w: bad model name in the path", data.ErrInvalid))
+		return fmt.Errorf("%w: bad model name in the path", data.ErrInvalid)
 	}
 	body, err := h.readBody(c)
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return h.fail(c, fmt.Errorf("%w: the body must be a JSON object: %w", data.ErrInvalid, err))
+		return fmt.Errorf("%w: the body must be a JSON object: %w", data.ErrInvalid, err)
 	}
 	if ragdModel, ok := h.embeddingModel(model); ok {
 		return h.runEmbeddings(c, model, ragdModel, body)
@@ -46,7 +46,7 @@ func (h *handler) run(c echo.Context) error {
 	_, hasPrompt := probe["prompt"]
 	_, hasMessages := probe["messages"]
 	if hasText && !hasPrompt && !hasMessages {
-		return h.fail(c, fmt.Errorf("embedding model %q is not in ragd's catalog%s: %w", model, h.installed(), data.ErrNotFound))
+		return fmt.Errorf("embedding model %q is not in ragd's catalog%s: %w", model, h.installed(), data.ErrNotFound)
 	}
 	return h.runGeneration(c, model, body)
 }
@@ -63,40 +63,40 @@ type embedResult struct {
 func (h *handler) runEmbeddings(c echo.Context, model, ragdModel string, body []byte) error {
 	var req embedRequest
 	if err := api.DecodeJSON(body, &req); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	var texts []string
 	var one string
 	switch {
 	case len(req.Text) == 0 || string(req.Text) == "null":
-		return h.fail(c, fmt.Errorf("%w: text is required (a string or an array of strings)", data.ErrInvalid))
+		return fmt.Errorf("%w: text is required (a string or an array of strings)", data.ErrInvalid)
 	case json.Unmarshal(req.Text, &one) == nil:
 		texts = []string{one}
 	case json.Unmarshal(req.Text, &texts) == nil:
 	default:
-		return h.fail(c, fmt.Errorf("%w: text must be a string or an array of strings", data.ErrInvalid))
+		return fmt.Errorf("%w: text must be a string or an array of strings", data.ErrInvalid)
 	}
 	if len(texts) == 0 {
-		return h.fail(c, fmt.Errorf("%w: text is an empty array", data.ErrInvalid))
+		return fmt.Errorf("%w: text is an empty array", data.ErrInvalid)
 	}
 	if len(texts) > MaxEmbedTexts {
-		return h.fail(c, fmt.Errorf("%w: more than %d texts in one request", data.ErrTooLarge, MaxEmbedTexts))
+		return fmt.Errorf("%w: more than %d texts in one request", data.ErrTooLarge, MaxEmbedTexts)
 	}
 	if h.cfg.Models == nil {
-		return h.fail(c, fmt.Errorf("no embedding models configured: %w", data.ErrUnavailable))
+		return fmt.Errorf("no embedding models configured: %w", data.ErrUnavailable)
 	}
 	ctx := c.Request().Context()
 	emb, err := h.cfg.Models.Embedder(ctx, ragdModel)
 	if err != nil {
 		if errors.Is(err, embed.ErrModelNotFound) || errors.Is(err, data.ErrNotFound) {
-			return h.fail(c, fmt.Errorf("%s runs on the ragd model %q, which is not installed (try `ragd models pull %s`)%s: %w",
-				model, ragdModel, ragdModel, h.installed(), data.ErrNotFound))
+			return fmt.Errorf("%s runs on the ragd model %q, which is not installed (try `ragd models pull %s`)%s: %w",
+				model, ragdModel, ragdModel, h.installed(), data.ErrNotFound)
 		}
-		return h.fail(c, err)
+		return err
 	}
 	vecs, err := emb.Embed(ctx, embed.Passage, texts)
 	if err != nil {
-		return h.fail(c, fmt.Errorf("embed: %w", err))
+		return fmt.Errorf("embed: %w", err)
 	}
 	dims := emb.Info().Dims
 	if len(vecs) > 0 {
@@ -265,14 +265,14 @@ func usageOf(u *generate.Usage) *usageJSON {
 func (h *handler) runGeneration(c echo.Context, model string, body []byte) error {
 	var r genRequest
 	if err := api.DecodeJSON(body, &r); err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	req, err := r.request()
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
 	if h.cfg.Generator == nil {
-		return h.fail(c, fmt.Errorf("no text generator configured for %s: %w", model, data.ErrUnavailable))
+		return fmt.Errorf("no text generator configured for %s: %w", model, data.ErrUnavailable)
 	}
 	ctx := c.Request().Context()
 	if !r.Stream {
@@ -288,7 +288,7 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 			return nil
 		})
 		if err != nil {
-			return h.fail(c, err)
+			return err
 		}
 		return ok(c, genResult{Response: b.String(), Usage: usageOf(usage)})
 	}
@@ -326,10 +326,9 @@ func (h *handler) endStream(c echo.Context, sse *api.SSE, err error) error {
 		return sse.Data([]byte("[DONE]"))
 	}
 	if !sse.Started() {
-		return h.fail(c, err)
+		return err
 	}
-	_, code := statusFor(err)
-	b, _ := json.Marshal(map[string]any{"error": cfError{Code: code, Message: err.Error()}})
+	b, _ := json.Marshal(map[string]any{"error": cfError{Code: api.ErrorClass(err).Number, Message: err.Error()}})
 	_ = sse.Data(b)
 	return nil
 }
