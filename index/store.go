@@ -36,8 +36,12 @@ var (
 	keyVersion = []byte("version")
 )
 
+// ErrLocked: another process (a running server) holds the store's file.
+var ErrLocked = errors.New("index: data dir in use by another process")
+
 // OpenStore opens (creating if needed) the store file at path. A second
 // process holding the file gets an error after a short wait, not a hang.
+// That error is ErrLocked.
 func OpenStore(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("index: store dir: %w", err)
@@ -49,7 +53,7 @@ func OpenStore(path string) (*Store, error) {
 	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("index: store %s is locked by another ragd process", path)
+			return nil, fmt.Errorf("index: store %s is locked by another ragd process (a running `ragd serve`?): %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("index: open store %s: %w", path, err)
 	}

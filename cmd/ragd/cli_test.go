@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ragd/ragd/index"
 )
 
 // cliEnv isolates a test from the machine's ragd configuration: a fresh
@@ -505,6 +507,22 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
+// TestCheckLockedDataDir: `ragd check` on a data dir another process
+// holds exits with its own code and says why, unlike "indexes disagree" (1).
+func TestCheckLockedDataDir(t *testing.T) {
+	dir := cliEnv(t)
+	ragdOK(t, "indexes", "create", "docs")
+	eng, err := index.Open(context.Background(), index.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	code, _, errOut := ragd(t, "", "check")
+	if code != exitLocked || !strings.Contains(errOut, "locked by another ragd process") {
+		t.Fatalf("check on a held data dir: exit %d (want %d), stderr %q", code, exitLocked, errOut)
+	}
+}
+
 func TestCheckBind(t *testing.T) {
 	for _, tc := range []struct {
 		addr string
@@ -515,6 +533,9 @@ func TestCheckBind(t *testing.T) {
 		{"localhost:7474", false, true},
 		{"[::1]:7474", false, true},
 		{"127.1.2.3:80", false, true},
+		{"127.example.invalid:7474", false, false},
+		{"127.0.0.1.nip.example:7474", false, false},
+		{"localhost.example:7474", false, false},
 		{"0.0.0.0:7474", false, false},
 		{"192.168.1.5:7474", false, false},
 		{":7474", false, false},

@@ -92,7 +92,9 @@ func checkBind(addr string, open bool) error {
 	if err != nil {
 		return usageErr("bad --addr %q: %v", addr, err)
 	}
-	if open || host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1" {
+	// Only IP literals and "localhost" count: a name such as
+	// 127.example.invalid may resolve anywhere.
+	if open || host == "localhost" {
 		return nil
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {

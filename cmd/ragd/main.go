@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/index"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -102,9 +103,12 @@ func runCommand(ctx context.Context, c *command, args []string, stdin io.Reader,
 }
 
 // exitCode maps errors to statuses: 2 usage/bad input, 3 not found,
-// 4 unavailable dependency, 1 anything else.
+// 4 unavailable dependency, 5 data dir locked by another process, 1
+// anything else (e.g. `check` found indexes that disagree).
 func exitCode(err error) int {
 	switch {
+	case errors.Is(err, index.ErrLocked):
+		return exitLocked
 	case errors.Is(err, errUsage), errors.Is(err, data.ErrInvalid), errors.Is(err, data.ErrDimension),
 		errors.Is(err, data.ErrModelMismatch), errors.Is(err, data.ErrTooLarge), errors.Is(err, data.ErrUnsupported):
 		return 2
@@ -117,6 +121,10 @@ func exitCode(err error) int {
 	}
 	return 1
 }
+
+// exitLocked is the exit status when another process (a running server)
+// holds the data dir.
+const exitLocked = 5
 
 var (
 	errUsage = errors.New("usage")
