@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +71,10 @@ type Config struct {
 	Version string
 	// SnapshotDir is where POST /v1/snapshots writes ("" disables it).
 	SnapshotDir string
+	// TrustedProxies are the peers (reverse proxies) whose
+	// X-Forwarded-For the access log records, as forwarded_for; from any
+	// other peer the header is ignored. Empty (the default): none.
+	TrustedProxies []netip.Prefix
 	// ResultCache keeps search results and non-streamed answers keyed by
 	// (index, index version, options); nil turns caching off.
 	ResultCache *rcache.Cache
@@ -211,11 +217,44 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		req := c.Request()
-		s.log.Info("request", "method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
-			"bytes", c.Response().Size, "ms", float64(time.Since(start).Microseconds())/1000,
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "remote", c.RealIP())
+		attrs := []any{"method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
+			"bytes", c.Response().Size, "ms", float64(time.Since(start).Microseconds()) / 1000,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "remote", req.RemoteAddr}
+		if fwd := s.forwardedFor(req); fwd != "" {
+			attrs = append(attrs, "forwarded_for", fwd)
+		}
+		s.log.Info("request", attrs...)
 		return nil
 	}
+}
+
+// maxForwardedFor bounds the X-Forwarded-For value the access log keeps.
+const maxForwardedFor = 256
+
+// forwardedFor is the request's X-Forwarded-For when the socket peer is a
+// trusted proxy ("" otherwise), cut to maxForwardedFor bytes.
+func (s *Server) forwardedFor(req *http.Request) string {
+	if len(s.cfg.TrustedProxies) == 0 {
+		return ""
+	}
+	fwd := strings.Join(req.Header.Values(echo.HeaderXForwardedFor), ", ")
+	if fwd == "" {
+		return ""
+	}
+	ap, err := netip.ParseAddrPort(req.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			if len(fwd) > maxForwardedFor {
+				fwd = fwd[:maxForwardedFor]
+			}
+			return fwd
+		}
+	}
+	return ""
 }
 
 // apiError is the JSON error body.

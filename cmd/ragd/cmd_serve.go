@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
 
@@ -24,6 +25,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "serve [--addr HOST:PORT] [--data-dir DIR]")
 	warm := fs.Bool("warm", true, "load the default embedding model at start so no request pays a cold start")
 	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	proxies, err := parseProxies(e.cfg.TrustedProxies)
+	if err != nil {
 		return err
 	}
 	a, err := openApp(ctx, e)
@@ -47,7 +52,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			a.log.Warn("default model not available; vector search needs it", "model", a.cfg.Model, "err", err)
 		}
 	}
-	srv := api.New(api.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
+	srv := api.New(api.Config{Engine: a.backend, TrustedProxies: proxies, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
 		ResultCache: rcache.New(rcache.DefaultConfig())})
 	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
@@ -101,6 +106,24 @@ func checkBind(addr string, open bool) error {
 		return nil
 	}
 	return usageErr("refusing to serve on non-loopback address %q without API keys; create one with 'ragd keys create --scope admin' or pass --open to allow unauthenticated access", addr)
+}
+
+// parseProxies reads --trusted-proxies: addresses or CIDR prefixes,
+// comma-separated.
+func parseProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range splitList(list) {
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, usageErr("bad --trusted-proxies entry %q: want an IP address or a CIDR prefix", item)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // poolAdapter exposes the model pool to the API.

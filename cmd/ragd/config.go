@@ -72,6 +72,11 @@ type Config struct {
 	// CORSOrigins is a comma-separated list of browser origins allowed to
 	// call the API (empty: no cross-origin access).
 	CORSOrigins string `json:"cors_origins"`
+	// TrustedProxies is a comma-separated list of addresses or CIDR
+	// prefixes of reverse proxies in front of ragd: from these peers only,
+	// the access log records X-Forwarded-For as forwarded_for (the socket
+	// address is always logged as remote). Empty (default): none.
+	TrustedProxies string `json:"trusted_proxies"`
 	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on this
 	// loopback address, apart from the API (for diagnosing a live server).
 	PprofAddr string `json:"pprof_addr"`

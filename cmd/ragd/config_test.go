@@ -45,3 +45,16 @@ func TestConfigFileValues(t *testing.T) {
 		t.Fatalf("env over file: %v, %v", cfg.ShutdownTimeout, err)
 	}
 }
+
+func TestParseProxies(t *testing.T) {
+	got, err := parseProxies("10.0.0.0/8, 192.0.2.1,::1")
+	if err != nil || len(got) != 3 || got[0].String() != "10.0.0.0/8" || got[1].String() != "192.0.2.1/32" || got[2].String() != "::1/128" {
+		t.Fatalf("parseProxies = %v, %v", got, err)
+	}
+	if got, err := parseProxies(""); err != nil || len(got) != 0 {
+		t.Fatalf("empty: %v, %v", got, err)
+	}
+	if _, err := parseProxies("proxy.example"); err == nil || !strings.Contains(err.Error(), "trusted-proxies") {
+		t.Fatalf("a name must be refused: %v", err)
+	}
+}
