@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -44,6 +45,12 @@ func (s *Server) ask(c echo.Context) error {
 	}
 	if strings.TrimSpace(req.Query) == "" {
 		return fmt.Errorf("%w: empty query", data.ErrInvalid)
+	}
+	if err := data.CheckTemperature(req.Temperature); err != nil {
+		return err
+	}
+	if math.IsNaN(req.TopP) || req.TopP < 0 || req.TopP > 1 {
+		return fmt.Errorf("%w: top_p %v out of range 0..1", data.ErrInvalid, req.TopP)
 	}
 	q, err := req.toQuery()
 	if err != nil {

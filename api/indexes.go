@@ -201,6 +201,12 @@ func (s *Server) putDocuments(c echo.Context) error {
 		if id == "" {
 			return fmt.Errorf("%w: documents[%d] has no id", data.ErrInvalid, i)
 		}
+		if err := data.CheckID(fmt.Sprintf("documents[%d].id", i), id, 0); err != nil {
+			return err
+		}
+		if err := data.CheckMetadata(d.Metadata); err != nil {
+			return fmt.Errorf("documents[%d] (%q): %w", i, id, err)
+		}
 		if strings.TrimSpace(d.Text) == "" && strings.TrimSpace(d.Title) == "" {
 			return fmt.Errorf("%w: documents[%d] (%q) has no text", data.ErrInvalid, i, id)
 		}
@@ -236,8 +242,10 @@ func hasTopLevelKey(body []byte, key string) bool {
 	if len(body) == 0 || body[0] != '{' {
 		return false
 	}
+	// Only the first value counts: trailing data after it is reported by
+	// the decode that follows, not mistaken for a single document.
 	var probe map[string]json.RawMessage
-	if json.Unmarshal(body, &probe) != nil {
+	if json.NewDecoder(bytes.NewReader(body)).Decode(&probe) != nil {
 		return false
 	}
 	_, ok := probe[key]

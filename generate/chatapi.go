@@ -135,8 +135,8 @@ func (r *ChatCompletionRequest) Validate() error {
 			return bad("messages[%d].role %q (want system, user or assistant)", i, m.Role)
 		}
 	}
-	if t := r.Temperature; t != nil && (math.IsNaN(*t) || *t < 0 || *t > 2) {
-		return bad("temperature must be in [0, 2]")
+	if t := r.Temperature; t != nil && (math.IsNaN(*t) || *t < 0 || *t > data.MaxTemperature) {
+		return bad("temperature must be in [0, %d]", data.MaxTemperature)
 	}
 	if p := r.TopP; p != nil && (math.IsNaN(*p) || *p < 0 || *p > 1) {
 		return bad("top_p must be in [0, 1]")

@@ -68,8 +68,8 @@ func CheckIndexConfig(cfg data.IndexConfig) (data.IndexConfig, error) {
 		return cfg, fmt.Errorf("%w: metric %q: want cosine, dot or euclidean", data.ErrInvalid, cfg.Metric)
 	}
 	cfg.Metric = m
-	if cfg.ChunkSize < 0 || cfg.ChunkOverlap < 0 || (cfg.ChunkSize > 0 && cfg.ChunkOverlap >= cfg.ChunkSize) {
-		return cfg, fmt.Errorf("%w: chunk size %d / overlap %d", data.ErrInvalid, cfg.ChunkSize, cfg.ChunkOverlap)
+	if err := data.CheckChunking(cfg.ChunkSize, cfg.ChunkOverlap); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

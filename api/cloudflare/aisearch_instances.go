@@ -17,8 +17,8 @@ import (
 
 // Limits on AI Search instances.
 const (
-	MinInstanceChunkSize = 32
-	MaxInstanceChunkSize = 2048
+	MinInstanceChunkSize = data.MinChunkSize
+	MaxInstanceChunkSize = data.MaxChunkSize
 	DefaultPerPage       = 20
 	MaxPerPage           = 100
 )

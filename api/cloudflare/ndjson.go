@@ -137,8 +137,8 @@ func (vl vectorLine) validate(dims int) (vector, error) {
 		return fmt.Errorf("%w: "+format, append([]any{data.ErrInvalid}, a...)...)
 	}
 	v := vector{ID: *vl.ID, Values: vl.Values}
-	if v.ID == "" || len(v.ID) > MaxIDBytes || !utf8.ValidString(v.ID) {
-		return v, bad("id %q must be 1..%d bytes of UTF-8", clip(v.ID), MaxIDBytes)
+	if err := data.CheckID("id", v.ID, MaxIDBytes); err != nil {
+		return v, bad("id %q must be 1..%d bytes of UTF-8 without control characters", clip(v.ID), MaxIDBytes)
 	}
 	if dims > 0 && len(v.Values) != dims {
 		return v, fmt.Errorf("%w: vector %q has %d dimensions, the index has %d", data.ErrDimension, v.ID, len(v.Values), dims)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/ingest"
 	"golang.org/x/term"
@@ -39,6 +40,9 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	}
 	if len(paths) == 0 {
 		return usageErr("no paths given; try: ragd ingest --index docs ./folder")
+	}
+	if err := data.CheckChunking(*chunkSize, *overlap); err != nil {
+		return err
 	}
 	a, err := openApp(ctx, e)
 	if err != nil {
