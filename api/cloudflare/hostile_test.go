@@ -114,3 +114,26 @@ func TestLimitsAreTheSameEverywhere(t *testing.T) {
 		t.Fatalf("temperature 2 is in range: %d %s", st, b)
 	}
 }
+
+// TestMetadataIndexPropertyName: Vectorize's rules for property names
+// apply to metadata_index/create; nested names with dots still work.
+func TestMetadataIndexPropertyName(t *testing.T) {
+	call := hostileServer(t)
+	if st, b := call("POST", base+"/vectorize/v2/indexes", `{"name":"vecs","config":{"dimensions":2,"metric":"cosine"}}`); st != 200 {
+		t.Fatalf("create: %d %s", st, b)
+	}
+	create := base + "/vectorize/v2/indexes/vecs/metadata_index/create"
+	for _, p := range []string{"../x", "a/b", `a\\b`, "$x", ".x", "x.", "a..b", `a\"b`, `a\u0000b`, `a\nb`, "x\xff", ""} {
+		if st, b := call("POST", create, `{"propertyName":"`+p+`","indexType":"string"}`); st != 400 || !strings.Contains(b, "propertyName") {
+			t.Errorf("propertyName %q: %d %s, want 400", p, st, b)
+		}
+	}
+	for _, p := range []string{"genre", "pandas.nice", "user_id-2", "café"} {
+		if st, b := call("POST", create, `{"propertyName":"`+p+`","indexType":"string"}`); st != 200 {
+			t.Errorf("propertyName %q: %d %s, want 200", p, st, b)
+		}
+	}
+	if st, b := call("GET", base+"/vectorize/v2/indexes/vecs/metadata_index/list", ""); st != 200 || strings.Contains(b, "..") || !strings.Contains(b, "pandas.nice") {
+		t.Fatalf("list: %d %s", st, b)
+	}
+}

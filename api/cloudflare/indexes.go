@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/ragd/ragd/api"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -207,14 +209,39 @@ type mutationJSON struct {
 	MutationID string `json:"mutationId"`
 }
 
+// checkPropertyName applies Vectorize's rules for metadata keys to a
+// metadata index's propertyName: 1..MaxPropertyNameLen bytes of UTF-8, not
+// starting with "$", without '"', control characters, path separators or
+// empty dot segments (dots name nested properties: "a.b", never "../x").
+func checkPropertyName(p string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: propertyName %q %s", data.ErrInvalid, clip(p), why)
+	}
+	if p == "" || len(p) > MaxPropertyNameLen {
+		return fmt.Errorf("%w: propertyName must be 1..%d bytes", data.ErrInvalid, MaxPropertyNameLen)
+	}
+	if err := data.CheckID("propertyName", p, MaxPropertyNameLen); err != nil {
+		return bad("must be UTF-8 without control characters")
+	}
+	switch {
+	case strings.HasPrefix(p, "$"):
+		return bad("may not start with $")
+	case strings.ContainsAny(p, "\"/\\"):
+		return bad("may not contain \", / or \\")
+	case slices.Contains(strings.Split(p, "."), ""):
+		return bad("may not start or end with a dot or hold an empty segment (\"..\")")
+	}
+	return nil
+}
+
 func (h *handler) createMetadataIndex(c echo.Context) error {
 	name := c.Param("index")
 	var req metadataIndexRequest
 	if err := h.decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if req.PropertyName == "" || len(req.PropertyName) > MaxPropertyNameLen {
-		return fmt.Errorf("%w: propertyName must be 1..%d bytes", data.ErrInvalid, MaxPropertyNameLen)
+	if err := checkPropertyName(req.PropertyName); err != nil {
+		return err
 	}
 	if req.PropertyName == "namespace" {
 		return fmt.Errorf("%w: propertyName \"namespace\" is reserved by ragd for vector namespaces", data.ErrInvalid)
