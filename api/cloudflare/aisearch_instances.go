@@ -1,6 +1,7 @@
 package cloudflare
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,20 @@ var (
 type indexMethod struct {
 	Keyword bool `json:"keyword"`
 	Vector  bool `json:"vector"`
+}
+
+// UnmarshalJSON leaves a side that is not named on: {"vector": false} is
+// a keyword-only instance, as docs/cloudflare.md says, not "both off".
+func (m *indexMethod) UnmarshalJSON(b []byte) error {
+	type plain indexMethod
+	p := plain{Keyword: true, Vector: true}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	*m = indexMethod(p)
+	return nil
 }
 
 type retrievalOptions struct {

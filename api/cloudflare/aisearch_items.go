@@ -187,6 +187,11 @@ func itemFormat(f uploadForm) (string, error) {
 		".pdf": ingest.FormatPDF, ".jsonl": ingest.FormatJSONL, ".ndjson": ingest.FormatJSONL}
 	byType := map[string]string{"text/plain": ingest.FormatText, "text/markdown": ingest.FormatMarkdown, "text/html": ingest.FormatHTML,
 		"application/pdf": ingest.FormatPDF, "application/x-ndjson": ingest.FormatJSONL, "application/jsonl": ingest.FormatJSONL}
+	// Content that is neither text nor a PDF ("%PDF-") is a 400, whatever
+	// the name or type says, and nothing is stored.
+	if _, err := ingest.DetectFormat("", f.body[:min(len(f.body), 4096)]); errors.Is(err, ingest.ErrBinary) {
+		return "", fmt.Errorf("file %q: %w (ragd reads txt, md, html, pdf and jsonl)", f.key, err)
+	}
 	if fm, ok := byExt[strings.ToLower(path.Ext(f.key))]; ok {
 		return fm, nil
 	}

@@ -137,3 +137,46 @@ func TestMetadataIndexPropertyName(t *testing.T) {
 		t.Fatalf("list: %d %s", st, b)
 	}
 }
+
+// TestAISearchKeywordOnlyAndBinary: index_method {"vector": false} makes a
+// keyword-only instance on a server with a default model (search and chat
+// use BM25), and binary content is a 400 that stores nothing, whatever
+// its file name or Content-Type says.
+func TestAISearchKeywordOnlyAndBinary(t *testing.T) {
+	e := newEnv(t)
+	inst := decodeInto[struct {
+		IndexMethod struct{ Keyword, Vector bool } `json:"index_method"`
+	}](t, e.json("POST", ais+"/instances", `{"id":"kw","index_method":{"vector":false}}`, 200))
+	if !inst.IndexMethod.Keyword || inst.IndexMethod.Vector {
+		t.Fatalf("index_method: %+v, want keyword only", inst.IndexMethod)
+	}
+	items := ais + "/namespaces/default/instances/kw/items"
+	if it := e.upload(items, 200, formPart{name: "file", filename: "bread.txt", value: "Sourdough bread rises slowly overnight."},
+		formPart{name: "wait_for_completion", value: "true"}); it.Status != "completed" {
+		t.Fatalf("upload: %+v", it)
+	}
+	r := decodeInto[searchResult](t, e.json("POST", ais+"/instances/kw/search", `{"query":"sourdough"}`, 200))
+	if len(r.Chunks) != 1 {
+		t.Fatalf("keyword search: %+v", r)
+	}
+	e.fail("POST", ais+"/instances/kw/search", "application/json", `{"query":"sourdough","ai_search_options":{"retrieval":{"retrieval_type":"vector"}}}`, 400, "")
+	resp, err := http.Post(e.srv.URL+ais+"/instances/kw/chat/completions", "application/json", strings.NewReader(`{"messages":[{"role":"user","content":"sourdough?"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"keyword_rank":1`) || !strings.Contains(string(b), "bread.txt") {
+		t.Fatalf("chat on a keyword-only instance: %d %s", resp.StatusCode, b)
+	}
+
+	before := list[itemOut](e, items)
+	binary := "\x00\x01\x02\xff\xfe\x00PK\x03\x04 not text at all \x00\x00"
+	e.upload(items, 400, formPart{name: "file", filename: "blob.txt", value: binary}, formPart{name: "wait_for_completion", value: "true"})
+	e.upload(items, 400, formPart{name: "file", filename: "blob.md", value: binary})
+	e.upload(items, 400, formPart{name: "file", filename: "blob", contentType: "text/plain", value: binary})
+	e.upload(items, 400, formPart{name: "file", filename: "fake.pdf", value: binary})
+	if after := list[itemOut](e, items); after.ResultInfo.TotalCount != before.ResultInfo.TotalCount {
+		t.Fatalf("binary uploads were stored: %d -> %d items", before.ResultInfo.TotalCount, after.ResultInfo.TotalCount)
+	}
+}
