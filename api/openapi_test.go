@@ -70,8 +70,15 @@ type openAPIOperation struct {
 }
 
 type openAPIDoc struct {
-	OpenAPI string                                `json:"openapi"`
-	Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	OpenAPI string `json:"openapi"`
+	Info    struct {
+		License struct {
+			Name       string `json:"name"`
+			Identifier string `json:"identifier"`
+			URL        string `json:"url"`
+		} `json:"license"`
+	} `json:"info"`
+	Paths map[string]map[string]json.RawMessage `json:"paths"`
 }
 
 func TestOpenAPIDocumentIsValid(t *testing.T) {
@@ -81,6 +88,11 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.1.") {
 		t.Errorf("openapi = %q, want 3.1.x", doc.OpenAPI)
+	}
+	// OpenAPI 3.1 requires a license to name an SPDX identifier or a URL
+	// (not both); the repository's LICENSE is Apache-2.0.
+	if l := doc.Info.License; l.Name == "" || l.Identifier != "Apache-2.0" || l.URL != "" {
+		t.Errorf("info.license = %+v, want name and identifier Apache-2.0", l)
 	}
 	ids := map[string]string{}
 	for path, item := range doc.Paths {

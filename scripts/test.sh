@@ -5,7 +5,8 @@
 # tests, the Cranfield retrieval quality gate (without -race: it embeds 1,400
 # abstracts), the Weaviate backend tests against real weaviate-server
 # processes (built once with go install and cached; see
-# scripts/weaviate/cluster.sh), the browser end-to-end test, and a short fuzz
+# scripts/weaviate/cluster.sh), a real OpenAPI 3.1 validator over the
+# document the server serves (scripts/openapi/validate.sh), the browser end-to-end test, and a short fuzz
 # pass.
 # RAGD_TEST_SKIP_LINT=1 skips golangci-lint; RAGD_TEST_SKIP_WEAVIATE=1 the
 # Weaviate tests (for quick local runs; CI runs them); RAGD_FUZZTIME
@@ -35,6 +36,9 @@ fi
 
 log "go test -race"
 go test -race -timeout 25m -count=1 ./...
+
+log "OpenAPI 3.1 validation of /openapi.json (@apidevtools/swagger-parser)"
+bash scripts/openapi/validate.sh
 
 log "retrieval quality gate (Cranfield: BM25 and hybrid nDCG@10 / MAP floors)"
 go test -tags qualitygate -run TestQualityGate -count=1 -v ./cmd/ragd/ 2>&1 | grep -v '^=== RUN'
