@@ -3,5 +3,7 @@
 // OpenAI-compatible chat completions, embeddings and model listing, with
 // health checks, Prometheus metrics and JSON errors
 // ({"error":{"code","message"}}) mapped from the shared sentinel errors by
-// one function (StatusFor).
+// data's one error table (ErrorClass; StatusFor). ErrorHandler is the
+// writer of that body; api/cloudflare renders the same classes in
+// Cloudflare's envelope on /client/v4.
 package api

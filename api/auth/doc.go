@@ -13,7 +13,9 @@
 // serves loopback clients only (or everyone with Config.Open); once a key
 // exists every non-public route needs "Authorization: Bearer <key>" or
 // "X-API-Key: <key>" with a sufficient scope, within the key's rate limit.
-// Errors are JSON ({"error":{"code","message"}}): 401 unauthorized, 403
-// forbidden, 429 rate_limited with Retry-After. Secrets are never logged;
+// Refusals are returned as errors, which the route's error writer renders
+// (ragd's {"error":{"code","message"}} on /v1, Cloudflare's envelope on
+// /client/v4): 401 unauthorized, 403 forbidden, 429 rate_limited with
+// Retry-After. Secrets are never logged;
 // the authenticated key's ID is put in the echo context under ContextKey.
 package auth
