@@ -22,6 +22,20 @@ func dist(m data.Metric, a, b []float32) float32 {
 
 func score(m data.Metric, d float32) float32 { return -d }
 
+// l2Exact is the Euclidean distance summed in float64 with a correctly
+// rounded square root. Ranking uses vek's AVX kernel, whose square root is
+// an approximation on some CPUs (2.9999998 for sqrt(9) on Intel Xeons, 3 on
+// AMD EPYCs); the k scores a caller reads are recomputed with this one so
+// they do not depend on the CPU.
+func l2Exact(a, b []float32) float32 {
+	var s float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		s += d * d
+	}
+	return float32(math.Sqrt(s))
+}
+
 // normalize scales v to unit length in place.
 func normalize(v []float32) {
 	n := vek32.Norm(v)

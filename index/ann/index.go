@@ -345,7 +345,11 @@ func (ix *Index) Search(ctx context.Context, q []float32, opts SearchOptions) ([
 	}
 	out := make([]Result, len(cs))
 	for i, c := range cs {
-		out[i] = Result{ID: s.ids[c.id], Score: score(s.metric, c.d)}
+		d := c.d
+		if s.metric == data.L2 {
+			d = l2Exact(qv, s.vec(c.id))
+		}
+		out[i] = Result{ID: s.ids[c.id], Score: score(s.metric, d)}
 	}
 	return out, nil
 }
