@@ -8,13 +8,14 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/aisearch"
+	"github.com/ragd/ragd/aisearch/state"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
@@ -48,9 +49,9 @@ type Config struct {
 	// creation times, metadata indexes and last mutation ids, and the AI
 	// Search namespaces, instances and items. Replicas that share a
 	// Weaviate cluster share it through the cluster (weaviate.Backend is
-	// a StateStore). Nil: JSON files in StateDir (memory only when StateDir
+	// a state.Store). Nil: JSON files in StateDir (memory only when StateDir
 	// is empty too).
-	State index.StateStore
+	State state.Store
 	// StateDir holds those files when State is nil, and the uploads to AI
 	// Search instances until they are indexed (in memory when empty).
 	StateDir string
@@ -85,9 +86,7 @@ type Service struct{ h *handler }
 // Close stops the item worker: the item being indexed, if any, is
 // cancelled and stays queued, with its upload kept, so the next start
 // indexes it. Call it before closing the engine. It is safe to call twice.
-func (s *Service) Close() {
-	s.h.closeOnce.Do(s.h.worker.stop)
-}
+func (s *Service) Close() { s.h.ais.Close() }
 
 // Register mounts the routes on e under /client/v4. It also makes errors
 // that echo's middleware returns for these paths (a body over the server's
@@ -103,17 +102,15 @@ func Register(e *echo.Echo, cfg Config) *Service {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
 	if cfg.MaxItemBytes <= 0 {
-		cfg.MaxItemBytes = DefaultMaxItemBytes
+		cfg.MaxItemBytes = aisearch.DefaultMaxItemBytes
 	}
 	if cfg.State == nil {
-		cfg.State = index.NewFileStateStore(cfg.StateDir)
+		cfg.State = state.NewFileStore(cfg.StateDir)
 	}
-	if cfg.Replica == "" {
-		host, _ := os.Hostname()
-		cfg.Replica = host + ":" + cfg.StateDir
-	}
-	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.State, cfg.Logger), locks: map[string]*sync.Mutex{},
-		ais: newAISStore(cfg.State, cfg.StateDir, cfg.Replica, cfg.Logger)}
+	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.State, cfg.Logger), locks: map[string]*sync.Mutex{}}
+	h.ais = aisearch.New(aisearch.Config{Indexes: cfg.Engine, Retrieval: h.retrieval(), Models: cfg.Models,
+		ResolveModel: h.embeddingModel, ModelHint: h.installed, DefaultModel: cfg.DefaultModel, State: cfg.State,
+		Dir: cfg.StateDir, Replica: cfg.Replica, MaxItemBytes: cfg.MaxItemBytes, WriteLock: h.writeLock, Logger: cfg.Logger})
 	g := e.Group("/client/v4/accounts/:account_id")
 	v := g.Group("/vectorize/v2/indexes")
 	v.POST("", h.createIndex)
@@ -141,21 +138,18 @@ func Register(e *echo.Echo, cfg Config) *Service {
 		}
 		_ = h.fail(c, err)
 	}
-	h.startWorker()
 	return &Service{h: h}
 }
 
 type handler struct {
 	cfg   Config
 	log   *slog.Logger
-	state *state
+	state *vectorizeState
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex // per-index write locks (insert checks, then writes)
 
-	ais       *aisStore
-	worker    *itemWorker
-	closeOnce sync.Once
+	ais *aisearch.Service
 }
 
 // writeLock serialises this package's writes to one index, so insert's

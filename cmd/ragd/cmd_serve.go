@@ -7,13 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ragd/ragd/aisearch/state"
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/api/auth"
 	"github.com/ragd/ragd/api/cloudflare"
 	"github.com/ragd/ragd/api/rcache"
 	"github.com/ragd/ragd/api/web"
 	"github.com/ragd/ragd/embed"
-	"github.com/ragd/ragd/index"
 )
 
 func init() {
@@ -52,9 +52,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		ResultCache: rcache.New(rcache.DefaultConfig())})
 	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
 	// by every replica; embedded, in files in the data folder.
-	state, _ := a.backend.(index.StateStore)
+	store, _ := a.backend.(state.Store)
 	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
-		Logger: a.log, State: state, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model})
+		Logger: a.log, State: store, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model})
 	// Runs before a.Close (deferred earlier): the AI Search item worker
 	// stops, leaving unfinished uploads queued, before the engine closes.
 	defer cf.Close()
