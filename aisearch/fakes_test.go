@@ -1,0 +1,219 @@
+package aisearch_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/ragd/ragd/aisearch"
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/index"
+)
+
+// fakeIndexes keeps indexes and their documents in memory.
+type fakeIndexes struct {
+	mu   sync.Mutex
+	idx  map[string]data.IndexConfig
+	docs map[string]map[string]data.Document // index -> id -> doc
+}
+
+func newFakeIndexes() *fakeIndexes {
+	return &fakeIndexes{idx: map[string]data.IndexConfig{}, docs: map[string]map[string]data.Document{}}
+}
+
+func (f *fakeIndexes) CreateIndex(_ context.Context, cfg data.IndexConfig) (data.IndexConfig, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.idx[cfg.Name]; ok {
+		return cfg, fmt.Errorf("index %q: %w", cfg.Name, data.ErrExists)
+	}
+	f.idx[cfg.Name] = cfg
+	f.docs[cfg.Name] = map[string]data.Document{}
+	return cfg, nil
+}
+
+func (f *fakeIndexes) DropIndex(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.idx[name]; !ok {
+		return fmt.Errorf("index %q: %w", name, data.ErrNotFound)
+	}
+	delete(f.idx, name)
+	delete(f.docs, name)
+	return nil
+}
+
+func (f *fakeIndexes) Index(_ context.Context, name string) (index.IndexInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cfg, ok := f.idx[name]
+	if !ok {
+		return index.IndexInfo{}, fmt.Errorf("index %q: %w", name, data.ErrNotFound)
+	}
+	info := index.IndexInfo{IndexConfig: cfg}
+	info.Stats.Documents = len(f.docs[name])
+	for _, d := range f.docs[name] {
+		info.Stats.Vectors += len(d.Chunks)
+	}
+	return info, nil
+}
+
+func (f *fakeIndexes) DeleteDocuments(_ context.Context, name string, ids []string) (int, []string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	var missing []string
+	for _, id := range ids {
+		if _, ok := f.docs[name][id]; ok {
+			delete(f.docs[name], id)
+			n++
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	return n, missing, nil
+}
+
+func (f *fakeIndexes) Document(_ context.Context, name, id string) (data.Document, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.docs[name][id]
+	if !ok {
+		return data.Document{}, fmt.Errorf("document %q: %w", id, data.ErrNotFound)
+	}
+	return d, nil
+}
+
+// ids lists an index's document ids, sorted.
+func (f *fakeIndexes) ids(name string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for id := range f.docs[name] {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+type ingestCall struct {
+	index string
+	ids   []string
+	opts  aisearch.IngestOptions
+}
+
+// fakeRetrieval writes each document as one chunk per paragraph into
+// fakeIndexes, answers searches from a table, and "generates" an answer
+// naming the passages it got.
+type fakeRetrieval struct {
+	ix *fakeIndexes
+
+	mu      sync.Mutex
+	ingests []ingestCall
+	block   chan struct{}           // when set, Ingest waits for it or ctx
+	hits    map[string][]data.Hit   // by index
+	fail    map[string]error        // Search failures by index
+	queries map[string][]data.Query // by index
+	asked   []answerCall
+}
+
+type answerCall struct {
+	question string
+	hits     []data.Hit
+	system   string
+}
+
+func (r *fakeRetrieval) Ingest(ctx context.Context, name string, docs []data.Document, opts aisearch.IngestOptions) (aisearch.IngestResult, error) {
+	r.mu.Lock()
+	block := r.block
+	call := ingestCall{index: name, opts: opts}
+	for _, d := range docs {
+		call.ids = append(call.ids, d.ID)
+	}
+	r.ingests = append(r.ingests, call)
+	r.mu.Unlock()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return aisearch.IngestResult{}, ctx.Err()
+		}
+	}
+	n := 0
+	r.ix.mu.Lock()
+	defer r.ix.mu.Unlock()
+	if _, ok := r.ix.idx[name]; !ok {
+		return aisearch.IngestResult{}, fmt.Errorf("index %q: %w", name, data.ErrNotFound)
+	}
+	for _, d := range docs {
+		for i, p := range strings.Split(d.Text, "\n\n") {
+			d.Chunks = append(d.Chunks, data.Chunk{ID: fmt.Sprintf("%s#%d", d.ID, i), DocID: d.ID, Text: p})
+		}
+		n += len(d.Chunks)
+		r.ix.docs[name][d.ID] = d
+	}
+	return aisearch.IngestResult{Chunks: n}, nil
+}
+
+func (r *fakeRetrieval) Search(_ context.Context, name string, q data.Query) ([]data.Hit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.queries == nil {
+		r.queries = map[string][]data.Query{}
+	}
+	r.queries[name] = append(r.queries[name], q)
+	if err := r.fail[name]; err != nil {
+		return nil, err
+	}
+	hits := r.hits[name]
+	if len(hits) > q.TopK {
+		hits = hits[:q.TopK]
+	}
+	return append([]data.Hit(nil), hits...), nil
+}
+
+func (r *fakeRetrieval) Answer(_ context.Context, question string, hits []data.Hit, opts generate.AnswerOptions, emit func(generate.AnswerEvent) error) (*generate.AnswerResult, error) {
+	r.mu.Lock()
+	r.asked = append(r.asked, answerCall{question: question, hits: hits, system: opts.SystemPrompt})
+	r.mu.Unlock()
+	var ids []string
+	for _, h := range hits {
+		ids = append(ids, h.ChunkID)
+	}
+	text := "from " + strings.Join(ids, ",")
+	if err := emit(generate.AnswerEvent{Type: generate.AnswerToken, Delta: text}); err != nil {
+		return nil, err
+	}
+	if err := emit(generate.AnswerEvent{Type: generate.AnswerDone, FinishReason: "stop"}); err != nil {
+		return nil, err
+	}
+	return &generate.AnswerResult{Text: text, FinishReason: "stop"}, nil
+}
+
+func (r *fakeRetrieval) ingestCalls() []ingestCall {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]ingestCall(nil), r.ingests...)
+}
+
+// fakeModels has 8-dimensional models of any name but "missing".
+type fakeModels struct{}
+
+type fakeEmbedder struct{ id string }
+
+func (e fakeEmbedder) Info() embed.Info { return embed.Info{ID: e.id, Dims: 8} }
+
+func (e fakeEmbedder) Embed(_ context.Context, _ embed.Kind, texts []string) ([][]float32, error) {
+	return make([][]float32, len(texts)), nil
+}
+
+func (fakeModels) Embedder(_ context.Context, name string) (embed.Embedder, error) {
+	if name == "missing" {
+		return nil, fmt.Errorf("model %q: %w", name, embed.ErrModelNotFound)
+	}
+	return fakeEmbedder{id: name}, nil
+}
