@@ -3,6 +3,7 @@ package aisearch_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -101,9 +102,10 @@ func (f *fakeIndexes) ids(name string) []string {
 }
 
 type ingestCall struct {
-	index string
-	ids   []string
-	opts  aisearch.IngestOptions
+	index   string
+	ids     []string
+	opts    aisearch.IngestOptions
+	skipped []string // unchanged documents it did not chunk
 }
 
 // fakeRetrieval writes each document as one chunk per paragraph into
@@ -143,20 +145,27 @@ func (r *fakeRetrieval) Ingest(ctx context.Context, name string, docs []data.Doc
 			return aisearch.IngestResult{}, ctx.Err()
 		}
 	}
-	n := 0
+	n, skipped := 0, 0
 	r.ix.mu.Lock()
 	defer r.ix.mu.Unlock()
 	if _, ok := r.ix.idx[name]; !ok {
 		return aisearch.IngestResult{}, fmt.Errorf("index %q: %w", name, data.ErrNotFound)
 	}
 	for _, d := range docs {
+		if old, ok := r.ix.docs[name][d.ID]; ok && !opts.Force && old.Hash == d.Hash && reflect.DeepEqual(old.Metadata, d.Metadata) {
+			skipped++
+			r.mu.Lock()
+			r.ingests[len(r.ingests)-1].skipped = append(r.ingests[len(r.ingests)-1].skipped, d.ID)
+			r.mu.Unlock()
+			continue
+		}
 		for i, p := range strings.Split(d.Text, "\n\n") {
 			d.Chunks = append(d.Chunks, data.Chunk{ID: fmt.Sprintf("%s#%d", d.ID, i), DocID: d.ID, Text: p})
 		}
 		n += len(d.Chunks)
 		r.ix.docs[name][d.ID] = d
 	}
-	return aisearch.IngestResult{Chunks: n}, nil
+	return aisearch.IngestResult{Chunks: n, Skipped: skipped}, nil
 }
 
 func (r *fakeRetrieval) Search(_ context.Context, name string, q data.Query) ([]data.Hit, error) {

@@ -106,6 +106,9 @@ func TestItemLifecycle(t *testing.T) {
 	if ids := f.ix.ids("docs"); !slices.Equal(ids, []string{"faq.jsonl/2"}) {
 		t.Fatalf("documents after the second upload: %v", ids)
 	}
+	if calls := f.ret.ingestCalls(); calls[1].opts.Force {
+		t.Fatalf("second upload forced a rewrite at unchanged chunk settings: %+v", calls[1])
+	}
 	st, err := f.svc.Stats(context.Background(), aisearch.DefaultNamespace, "docs")
 	if err != nil || st.Completed != 1 || st.Files != 1 || st.Vectors != 1 {
 		t.Fatalf("stats: %+v %v", st, err)
@@ -118,6 +121,38 @@ func TestItemLifecycle(t *testing.T) {
 	}
 	if _, err := f.svc.Item(aisearch.DefaultNamespace, "docs", it.ID); !errors.Is(err, data.ErrNotFound) {
 		t.Fatalf("deleted item: %v", err)
+	}
+}
+
+// TestUnchangedUploadSkipsWork: a new upload of unchanged content is not
+// chunked or embedded again (the retrieval service skips it by hash) and
+// keeps its chunk count; changed metadata or changed chunk settings of
+// the instance make it chunk again.
+func TestUnchangedUploadSkipsWork(t *testing.T) {
+	f := newFixture(t)
+	f.instance(aisearch.DefaultNamespace, "docs", aisearch.Settings{})
+	body := []byte("first part\n\nsecond part")
+	up := func(meta map[string]any) aisearch.Item {
+		return f.upload(f.svc, "docs", aisearch.Upload{Key: "a.txt", Body: body, Wait: true, Metadata: meta})
+	}
+	up(nil)
+	it := up(nil)
+	calls := f.ret.ingestCalls()
+	if it.Status != aisearch.ItemCompleted || *it.Chunks != 2 || len(calls) != 2 || !slices.Equal(calls[1].skipped, []string{"a.txt"}) {
+		t.Fatalf("unchanged upload: %+v, calls %+v", it, calls)
+	}
+	up(map[string]any{"team": "b"})
+	if calls := f.ret.ingestCalls(); len(calls[2].skipped) != 0 {
+		t.Fatalf("changed metadata was skipped: %+v", calls[2])
+	}
+	var upd aisearch.UpdateInstanceRequest
+	upd.ChunkSize = intp(64)
+	if _, err := f.svc.UpdateInstance(aisearch.DefaultNamespace, "docs", upd); err != nil {
+		t.Fatal(err)
+	}
+	it = up(map[string]any{"team": "b"})
+	if calls := f.ret.ingestCalls(); !calls[3].opts.Force || calls[3].opts.ChunkSize != 64 || *it.Chunks != 2 {
+		t.Fatalf("after a chunk size change: %+v, item %+v", calls[3], it)
 	}
 }
 

@@ -44,15 +44,17 @@ type Retrieval interface {
 
 // IngestOptions are an instance's chunk settings for one ingest
 // (0: the index's stored settings; overlap -1: none), and whether
-// documents whose content is unchanged are written again.
+// documents whose content and metadata are unchanged are written again
+// (otherwise they are skipped before chunking and embedding).
 type IngestOptions struct {
 	ChunkSize, ChunkOverlap int
 	Force                   bool
 }
 
-// IngestResult counts what one ingest wrote.
+// IngestResult counts what one ingest wrote: chunks, and the documents
+// skipped because they were unchanged.
 type IngestResult struct {
-	Chunks int
+	Chunks, Skipped int
 }
 
 // Config configures a Service.

@@ -72,6 +72,9 @@ type Item struct {
 	LastSeenAt  time.Time `json:"last_seen_at"`
 	Generation  int       `json:"generation"` // bumped by each upload of the key
 	ProcessedAt time.Time `json:"processed_at,omitzero"`
+	// Chunking is the chunk size/overlap the item was last indexed with
+	// (a change re-chunks unchanged documents).
+	Chunking string `json:"chunking,omitempty"`
 }
 
 type aisData struct {

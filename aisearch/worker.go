@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -159,6 +160,8 @@ func (s *Service) processItem(ctx context.Context, j itemJob) {
 	}
 	setItem(func(p *Item) { p.Status = ItemRunning })
 	docIDs, chunks, warn, err := s.indexItem(ctx, inst, it)
+	size, overlap := inst.chunkSizes()
+	chunking := fmt.Sprintf("%d/%d", size, overlap)
 	// Every document this item may now have in the index: the earlier
 	// upload's and the ones this run wrote (or tried to).
 	written := union(it.DocIDs, docIDs)
@@ -182,7 +185,7 @@ func (s *Service) processItem(ctx context.Context, j itemJob) {
 			return
 		}
 		n := chunks
-		p.Status, p.Error, p.Chunks = ItemCompleted, warn, &n
+		p.Status, p.Error, p.Chunks, p.Chunking = ItemCompleted, warn, &n, chunking
 	}) {
 		s.ais.dropBlob(it.ID)
 	}
@@ -265,10 +268,26 @@ func (s *Service) indexItem(ctx context.Context, inst Instance, it Item) (docIDs
 		docs = append(docs, d)
 		docIDs = append(docIDs, d.ID)
 	}
+	// Documents whose content and metadata are unchanged are skipped
+	// before any chunking or embedding, unless the instance's chunk
+	// settings changed since the item was last indexed.
 	size, overlap := inst.chunkSizes()
-	sum, err := s.cfg.Retrieval.Ingest(ctx, inst.Index, docs, IngestOptions{ChunkSize: size, ChunkOverlap: overlap, Force: true})
+	force := it.Chunking != fmt.Sprintf("%d/%d", size, overlap)
+	sum, err := s.cfg.Retrieval.Ingest(ctx, inst.Index, docs, IngestOptions{ChunkSize: size, ChunkOverlap: overlap, Force: force})
 	if err != nil {
 		return docIDs, 0, "", err // some batches may have been written
+	}
+	if sum.Skipped > 0 {
+		// the skipped documents keep their chunks: count them all
+		n := 0
+		for _, id := range docIDs {
+			d, err := s.cfg.Indexes.Document(ctx, inst.Index, id)
+			if err != nil {
+				return docIDs, 0, "", err
+			}
+			n += len(d.Chunks)
+		}
+		return docIDs, n, warn, nil
 	}
 	return docIDs, sum.Chunks, warn, nil
 }

@@ -431,3 +431,34 @@ func TestAISearchUnservedMethod(t *testing.T) {
 	}
 	e.json("GET", ais+"/instances/kb", nil, 200)
 }
+
+// TestAISearchUnchangedUploadEmbedsNothing: uploading the same file again
+// skips its documents before chunking and embedding: nothing is embedded
+// or written (the index version stays) and the item keeps its chunk
+// count; new content is embedded and written.
+func TestAISearchUnchangedUploadEmbedsNothing(t *testing.T) {
+	e := newEnv(t)
+	e.json("POST", ais+"/instances", `{"id":"kb","embedding_model":"@cf/baai/bge-small-en-v1.5"}`, 200)
+	items := ais + "/namespaces/default/instances/kb/items"
+	emb := e.models.models["bge-small-en-v1.5"]
+	calls := func() int {
+		emb.mu.Lock()
+		defer emb.mu.Unlock()
+		return len(emb.kinds)
+	}
+	file := formPart{name: "file", filename: "bread.md", contentType: "text/markdown", value: breadMD}
+	wait := formPart{name: "wait_for_completion", value: "true"}
+	first := e.upload(items, 200, file, formPart{name: "metadata", value: `{"team":"kitchen"}`}, wait)
+	before, ver := calls(), e.engine.Version("kb")
+	if first.Status != "completed" || before == 0 || ver == 0 {
+		t.Fatalf("first upload: %+v, %d embed calls, version %d", first, before, ver)
+	}
+	again := e.upload(items, 200, file, formPart{name: "metadata", value: `{"team":"kitchen"}`}, wait)
+	if again.Status != "completed" || *again.ChunksCount != *first.ChunksCount || calls() != before || e.engine.Version("kb") != ver {
+		t.Fatalf("unchanged upload: %+v, embed calls %d -> %d, version %d -> %d", again, before, calls(), ver, e.engine.Version("kb"))
+	}
+	changed := e.upload(items, 200, formPart{name: "file", filename: "bread.md", contentType: "text/markdown", value: breadMD + "\nServe warm.\n"}, wait)
+	if changed.Status != "completed" || calls() == before || e.engine.Version("kb") == ver {
+		t.Fatalf("changed upload: %+v, embed calls %d -> %d", changed, before, calls())
+	}
+}

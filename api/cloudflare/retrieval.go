@@ -43,7 +43,7 @@ func (r engineRetrieval) Ingest(ctx context.Context, index string, docs []data.D
 	if err != nil {
 		return aisearch.IngestResult{}, err
 	}
-	return aisearch.IngestResult{Chunks: sum.Chunks}, nil
+	return aisearch.IngestResult{Chunks: sum.Chunks, Skipped: sum.Skipped}, nil
 }
 
 // Search embeds the query with the index's model, so vector search does
