@@ -23,8 +23,10 @@ type Backend interface {
 	DropIndex(ctx context.Context, name string) error
 	// Indexes lists every index with its statistics, sorted by name.
 	Indexes(ctx context.Context) ([]IndexInfo, error)
-	// Index describes one index.
+	// Index describes one index, with statistics.
 	Index(ctx context.Context, name string) (IndexInfo, error)
+	// IndexConfig returns an index's configuration (cheap: no statistics).
+	IndexConfig(ctx context.Context, name string) (data.IndexConfig, error)
 	// Version is a change counter for caches: it moves whenever the index
 	// changes. Zero means "unknown index" or "cannot tell"; callers must
 	// not cache under it.

@@ -392,6 +392,17 @@ func (e *Engine) Index(ctx context.Context, name string) (IndexInfo, error) {
 	}}, nil
 }
 
+// IndexConfig returns an index's configuration.
+func (e *Engine) IndexConfig(ctx context.Context, name string) (data.IndexConfig, error) {
+	n, err := e.get(name)
+	if err != nil {
+		return data.IndexConfig{}, err
+	}
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.cfg, nil
+}
+
 // Version is the index's change counter; caches key on it.
 //
 // It moves only after a write has reached the derived indexes, so a search

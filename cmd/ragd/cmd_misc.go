@@ -85,7 +85,7 @@ func runModels(ctx context.Context, e *env, args []string) error {
 	pool := newModelPool(e.cfg, newLogger(e.cfg, e.stderr))
 	switch verb {
 	case "list", "ls":
-		ms := pool.list()
+		ms := pool.List()
 		if *asJSON {
 			if ms == nil {
 				ms = []modelInfo{}

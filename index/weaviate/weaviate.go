@@ -426,6 +426,11 @@ func (b *Backend) config(ctx context.Context, name string) (data.IndexConfig, er
 	return e.cfg, err
 }
 
+// IndexConfig returns an index's configuration (cached for a moment).
+func (b *Backend) IndexConfig(ctx context.Context, name string) (data.IndexConfig, error) {
+	return b.config(ctx, name)
+}
+
 // CreateIndex creates the index's collections and registers it.
 func (b *Backend) CreateIndex(ctx context.Context, cfg data.IndexConfig) (data.IndexConfig, error) {
 	cfg, err := index.CheckIndexConfig(cfg)
