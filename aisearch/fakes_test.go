@@ -8,11 +8,12 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ragd/ragd/aisearch"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/ingest"
+	"github.com/ragd/ragd/rag"
 )
 
 // fakeIndexes keeps indexes and their documents in memory.
@@ -104,7 +105,7 @@ func (f *fakeIndexes) ids(name string) []string {
 type ingestCall struct {
 	index   string
 	ids     []string
-	opts    aisearch.IngestOptions
+	opts    rag.IngestOptions
 	skipped []string // unchanged documents it did not chunk
 }
 
@@ -124,12 +125,10 @@ type fakeRetrieval struct {
 }
 
 type answerCall struct {
-	question string
-	hits     []data.Hit
-	system   string
+	system, prompt string
 }
 
-func (r *fakeRetrieval) Ingest(ctx context.Context, name string, docs []data.Document, opts aisearch.IngestOptions) (aisearch.IngestResult, error) {
+func (r *fakeRetrieval) Ingest(ctx context.Context, name string, docs []data.Document, opts rag.IngestOptions) (rag.IngestResult, error) {
 	r.mu.Lock()
 	block := r.block
 	call := ingestCall{index: name, opts: opts}
@@ -142,14 +141,14 @@ func (r *fakeRetrieval) Ingest(ctx context.Context, name string, docs []data.Doc
 		select {
 		case <-block:
 		case <-ctx.Done():
-			return aisearch.IngestResult{}, ctx.Err()
+			return rag.IngestResult{}, ctx.Err()
 		}
 	}
 	n, skipped := 0, 0
 	r.ix.mu.Lock()
 	defer r.ix.mu.Unlock()
 	if _, ok := r.ix.idx[name]; !ok {
-		return aisearch.IngestResult{}, fmt.Errorf("index %q: %w", name, data.ErrNotFound)
+		return rag.IngestResult{}, fmt.Errorf("index %q: %w", name, data.ErrNotFound)
 	}
 	for _, d := range docs {
 		if old, ok := r.ix.docs[name][d.ID]; ok && !opts.Force && old.Hash == d.Hash && reflect.DeepEqual(old.Metadata, d.Metadata) {
@@ -165,7 +164,7 @@ func (r *fakeRetrieval) Ingest(ctx context.Context, name string, docs []data.Doc
 		n += len(d.Chunks)
 		r.ix.docs[name][d.ID] = d
 	}
-	return aisearch.IngestResult{Chunks: n, Skipped: skipped}, nil
+	return rag.IngestResult{Summary: ingest.Summary{Docs: len(docs) - skipped, Chunks: n, Skipped: skipped}}, nil
 }
 
 func (r *fakeRetrieval) Search(_ context.Context, name string, q data.Query) ([]data.Hit, error) {
@@ -185,22 +184,59 @@ func (r *fakeRetrieval) Search(_ context.Context, name string, q data.Query) ([]
 	return append([]data.Hit(nil), hits...), nil
 }
 
-func (r *fakeRetrieval) Answer(_ context.Context, question string, hits []data.Hit, opts generate.AnswerOptions, emit func(generate.AnswerEvent) error) (*generate.AnswerResult, error) {
-	r.mu.Lock()
-	r.asked = append(r.asked, answerCall{question: question, hits: hits, system: opts.SystemPrompt})
-	r.mu.Unlock()
-	var ids []string
+// Ask searches like Search, drops hits under req.MinScore and answers
+// with the chunk ids it got, as the retrieval service's event stream.
+func (r *fakeRetrieval) Ask(ctx context.Context, name string, req rag.AskRequest, emit func(rag.Event) error) (*rag.AskResult, error) {
+	hits, err := r.Search(ctx, name, req.Query)
+	if err != nil {
+		return nil, err
+	}
+	kept := hits[:0]
 	for _, h := range hits {
-		ids = append(ids, h.ChunkID)
+		if req.MinScore == nil || h.Score >= *req.MinScore {
+			kept = append(kept, h)
+		}
 	}
-	text := "from " + strings.Join(ids, ",")
-	if err := emit(generate.AnswerEvent{Type: generate.AnswerToken, Delta: text}); err != nil {
+	ans, err := generate.Answer(ctx, r.Generator(), req.Query.Text, kept, req.Answer, func(ev generate.AnswerEvent) error {
+		switch ev.Type {
+		case generate.AnswerToken:
+			return emit(rag.Event{Type: rag.EventToken, Delta: ev.Delta})
+		case generate.AnswerDone:
+			return emit(rag.Event{Type: rag.EventDone, FinishReason: ev.FinishReason})
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := emit(generate.AnswerEvent{Type: generate.AnswerDone, FinishReason: "stop"}); err != nil {
-		return nil, err
+	return &rag.AskResult{Hits: kept, Answer: ans}, nil
+}
+
+func (r *fakeRetrieval) Generator() generate.Generator { return echoGen{r} }
+
+// echoGen answers with the passages' numbers and records what it was
+// asked.
+type echoGen struct{ r *fakeRetrieval }
+
+func (g echoGen) Info() generate.Info { return generate.Info{ID: "echo"} }
+
+func (g echoGen) Generate(_ context.Context, req generate.Request, emit func(generate.Event) error) error {
+	var system, user string
+	for _, m := range req.Messages {
+		switch m.Role {
+		case "system":
+			system = m.Content
+		case "user":
+			user = m.Content
+		}
 	}
-	return &generate.AnswerResult{Text: text, FinishReason: "stop"}, nil
+	g.r.mu.Lock()
+	g.r.asked = append(g.r.asked, answerCall{system: system, prompt: user})
+	g.r.mu.Unlock()
+	if err := emit(generate.Event{Type: generate.EventToken, Delta: "answer"}); err != nil {
+		return err
+	}
+	return emit(generate.Event{Type: generate.EventDone, FinishReason: "stop"})
 }
 
 func (r *fakeRetrieval) ingestCalls() []ingestCall {

@@ -88,7 +88,7 @@ func TestItemLifecycle(t *testing.T) {
 	}
 	calls := f.ret.ingestCalls()
 	if len(calls) != 1 || calls[0].index != "docs" || !slices.Equal(calls[0].ids, []string{"faq.jsonl/1", "faq.jsonl/2"}) ||
-		calls[0].opts != (aisearch.IngestOptions{ChunkSize: 64, ChunkOverlap: -1, Force: true}) {
+		calls[0].opts.Chunk.Size != 64 || calls[0].opts.Chunk.Overlap != -1 || !calls[0].opts.Force {
 		t.Fatalf("ingest calls: %+v", calls)
 	}
 	d, err := f.ix.Document(context.Background(), "docs", "faq.jsonl/1")
@@ -151,7 +151,7 @@ func TestUnchangedUploadSkipsWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	it = up(map[string]any{"team": "b"})
-	if calls := f.ret.ingestCalls(); !calls[3].opts.Force || calls[3].opts.ChunkSize != 64 || *it.Chunks != 2 {
+	if calls := f.ret.ingestCalls(); !calls[3].opts.Force || calls[3].opts.Chunk.Size != 64 || *it.Chunks != 2 {
 		t.Fatalf("after a chunk size change: %+v, item %+v", calls[3], it)
 	}
 }

@@ -165,26 +165,41 @@ func (s *Service) target(ns, id string) (searchTarget, error) {
 	return t, nil
 }
 
-// retrieve runs the search for text on t and returns the kept hits.
-func (s *Service) retrieve(ctx context.Context, t searchTarget, text string, opts *Options) ([]Result, error) {
+// prepare builds the query for text on t and the score threshold to
+// apply to its hits.
+func prepare(t searchTarget, text string, opts *Options) (data.Query, *float64, error) {
 	q, minScore, err := opts.query(text, t)
 	if err != nil {
-		return nil, err
+		return q, nil, err
 	}
 	if t.instance && q.Mode != data.ModeBM25 && t.model == "" {
-		return nil, invalid("instance %q has no embedding model: use retrieval_type keyword", t.id)
+		return q, nil, invalid("instance %q has no embedding model: use retrieval_type keyword", t.id)
 	}
-	hits, err := s.cfg.Retrieval.Search(ctx, t.index, q)
-	if err != nil {
-		return nil, err
-	}
+	return q, minScore, nil
+}
+
+// results tags the hits of a query on t that score at least minScore.
+func results(t searchTarget, q data.Query, hits []data.Hit, minScore *float64) []Result {
 	out := make([]Result, 0, len(hits))
 	for _, hit := range hits {
 		if minScore == nil || hit.Score >= *minScore {
 			out = append(out, Result{Instance: t.id, Hit: hit, Mode: q.Mode})
 		}
 	}
-	return out, nil
+	return out
+}
+
+// retrieve runs the search for text on t and returns the kept hits.
+func (s *Service) retrieve(ctx context.Context, t searchTarget, text string, opts *Options) ([]Result, error) {
+	q, minScore, err := prepare(t, text, opts)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := s.cfg.Retrieval.Search(ctx, t.index, q)
+	if err != nil {
+		return nil, err
+	}
+	return results(t, q, hits, minScore), nil
 }
 
 // Search runs text on instance id of namespace ns with the instance's

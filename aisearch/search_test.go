@@ -11,12 +11,14 @@ import (
 	"github.com/ragd/ragd/aisearch"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/rag"
 )
 
 func hitsOf(prefix string, scores ...float64) []data.Hit {
 	out := make([]data.Hit, len(scores))
 	for i, s := range scores {
-		out[i] = data.Hit{DocID: prefix, ChunkID: fmt.Sprintf("%s#%d", prefix, i), Score: s}
+		id := fmt.Sprintf("%s#%d", prefix, i)
+		out[i] = data.Hit{DocID: prefix, ChunkID: id, Score: s, Text: "passage " + id}
 	}
 	return out
 }
@@ -117,25 +119,31 @@ func TestSearchNamespace(t *testing.T) {
 	}
 }
 
-// TestChat: the answer is generated from the retrieved passages, with
-// the request's instructions added to the system prompt.
+// TestChat: an instance's answer comes from the retrieval service's Ask
+// over the instance's index, with the request's instructions added to the
+// system prompt and the instance's score threshold applied; a namespace's
+// answer is generated from the merged passages of its instances.
 func TestChat(t *testing.T) {
 	f := newFixture(t)
-	f.instance(aisearch.DefaultNamespace, "kw", aisearch.Settings{IndexMethod: &aisearch.IndexMethod{Keyword: true}})
-	f.ret.hits = map[string][]data.Hit{"kw": hitsOf("kw", 2, 1)}
+	thr := 0.5
+	f.instance(aisearch.DefaultNamespace, "kw", aisearch.Settings{IndexMethod: &aisearch.IndexMethod{Keyword: true}, ScoreThreshold: &thr})
+	f.ret.hits = map[string][]data.Hit{"kw": hitsOf("kw", 0.9, 0.3)}
 	var text strings.Builder
+	var types []string
+	emit := func(ev rag.Event) error {
+		types = append(types, ev.Type)
+		text.WriteString(ev.Delta)
+		return nil
+	}
 	res, err := f.svc.Chat(context.Background(), aisearch.DefaultNamespace, "kw",
-		aisearch.ChatRequest{Question: "how?", Instructions: []string{"Be brief."}, MaxTokens: 16},
-		func(ev generate.AnswerEvent) error {
-			text.WriteString(ev.Delta)
-			return nil
-		})
-	if err != nil || len(res) != 2 || text.String() != "from kw#0,kw#1" {
-		t.Fatalf("chat: %v %q %v", chunkIDs(res), text.String(), err)
+		aisearch.ChatRequest{Question: "how?", Instructions: []string{"Be brief."}, MaxTokens: 16}, emit)
+	if err != nil || !slices.Equal(chunkIDs(res), []string{"kw#0"}) || text.String() != "answer" || types[len(types)-1] != rag.EventDone {
+		t.Fatalf("chat: %v %q %v %v", chunkIDs(res), text.String(), types, err)
 	}
 	a := f.ret.asked[0]
-	if a.question != "how?" || !strings.HasPrefix(a.system, generate.DefaultSystemPrompt) || !strings.HasSuffix(a.system, "\n\nBe brief.") {
-		t.Fatalf("answer call: %+v", a)
+	if !strings.HasPrefix(a.system, generate.DefaultSystemPrompt) || !strings.HasSuffix(a.system, "\n\nBe brief.") ||
+		!strings.Contains(a.prompt, "how?") || !strings.Contains(a.prompt, "passage kw#0") || strings.Contains(a.prompt, "passage kw#1") {
+		t.Fatalf("generation: %+v", a)
 	}
 	var o aisearch.Options
 	if err := jsonInto(`{"instance_ids":["kw"]}`, &o); err != nil {
@@ -143,5 +151,15 @@ func TestChat(t *testing.T) {
 	}
 	if _, err := f.svc.Chat(context.Background(), aisearch.DefaultNamespace, "kw", aisearch.ChatRequest{Question: "q", Options: &o}, nil); !errors.Is(err, data.ErrInvalid) {
 		t.Fatalf("instance_ids on an instance: %v", err)
+	}
+	f.instance(aisearch.DefaultNamespace, "other", aisearch.Settings{IndexMethod: &aisearch.IndexMethod{Keyword: true}})
+	f.ret.hits["other"] = hitsOf("other", 0.8)
+	text.Reset()
+	res, err = f.svc.Chat(context.Background(), aisearch.DefaultNamespace, "", aisearch.ChatRequest{Question: "why?"}, emit)
+	if err != nil || !slices.Equal(chunkIDs(res), []string{"kw#0", "other#0"}) || text.String() != "answer" {
+		t.Fatalf("namespace chat: %v %q %v", chunkIDs(res), text.String(), err)
+	}
+	if p := f.ret.asked[1].prompt; !strings.Contains(p, "passage other#0") || !strings.Contains(p, "passage kw#0") {
+		t.Fatalf("namespace chat prompt: %q", p)
 	}
 }

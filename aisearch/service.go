@@ -14,6 +14,7 @@ import (
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/rag"
 )
 
 // Indexes is the storage AI Search manages itself: the index behind each
@@ -32,29 +33,17 @@ type Models interface {
 	Embedder(ctx context.Context, name string) (embed.Embedder, error)
 }
 
-// Retrieval is the retrieval service AI Search runs on: it ingests an
-// item's documents into an instance's index (chunked and embedded with the
-// index's settings and model), searches an index, and answers a question
-// from retrieved passages as one event stream.
+// Retrieval is the retrieval service AI Search runs on (rag.Service): it
+// ingests an item's documents into an instance's index (skipping
+// unchanged ones before chunking and embedding, chunking and embedding
+// the others with the index's model), searches an index, answers a
+// question from one index as one event stream, and names the generator
+// that answers from the passages of several (namespace chat).
 type Retrieval interface {
-	Ingest(ctx context.Context, index string, docs []data.Document, opts IngestOptions) (IngestResult, error)
+	Ingest(ctx context.Context, index string, docs []data.Document, opts rag.IngestOptions) (rag.IngestResult, error)
 	Search(ctx context.Context, index string, q data.Query) ([]data.Hit, error)
-	Answer(ctx context.Context, question string, hits []data.Hit, opts generate.AnswerOptions, emit func(generate.AnswerEvent) error) (*generate.AnswerResult, error)
-}
-
-// IngestOptions are an instance's chunk settings for one ingest
-// (0: the index's stored settings; overlap -1: none), and whether
-// documents whose content and metadata are unchanged are written again
-// (otherwise they are skipped before chunking and embedding).
-type IngestOptions struct {
-	ChunkSize, ChunkOverlap int
-	Force                   bool
-}
-
-// IngestResult counts what one ingest wrote: chunks, and the documents
-// skipped because they were unchanged.
-type IngestResult struct {
-	Chunks, Skipped int
+	Ask(ctx context.Context, index string, req rag.AskRequest, emit func(rag.Event) error) (*rag.AskResult, error)
+	Generator() generate.Generator
 }
 
 // Config configures a Service.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/ingest"
+	"github.com/ragd/ragd/rag"
 )
 
 // itemJob asks the worker to index one generation of an item.
@@ -273,7 +274,7 @@ func (s *Service) indexItem(ctx context.Context, inst Instance, it Item) (docIDs
 	// settings changed since the item was last indexed.
 	size, overlap := inst.chunkSizes()
 	force := it.Chunking != fmt.Sprintf("%d/%d", size, overlap)
-	sum, err := s.cfg.Retrieval.Ingest(ctx, inst.Index, docs, IngestOptions{ChunkSize: size, ChunkOverlap: overlap, Force: force})
+	sum, err := s.cfg.Retrieval.Ingest(ctx, inst.Index, docs, rag.IngestOptions{Force: force, Chunk: ingest.ChunkOptions{Size: size, Overlap: overlap}})
 	if err != nil {
 		return docIDs, 0, "", err // some batches may have been written
 	}

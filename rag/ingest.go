@@ -117,7 +117,7 @@ func (s *Service) ingestConfig(ctx context.Context, name string, opts IngestOpti
 	if opts.Chunk.Size > 0 {
 		chunk.Size = opts.Chunk.Size
 	}
-	if opts.Chunk.Overlap > 0 {
+	if opts.Chunk.Overlap != 0 { // -1: no overlap
 		chunk.Overlap = opts.Chunk.Overlap
 	}
 	return ingest.Config{Index: name, Force: opts.Force, Embedder: emb, Cache: s.cfg.Cache, Logger: s.log,

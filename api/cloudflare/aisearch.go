@@ -12,6 +12,7 @@ import (
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/rag"
 )
 
 // registerAISearch mounts AI Search (package aisearch): namespaces,
@@ -263,11 +264,12 @@ func (h *handler) chat(c echo.Context, id string) error {
 		model = h.cfg.Generator.Info().ID
 	}
 	ad := generate.NewChatAdapter(generate.NewCompletionID(), model, time.Now().Unix(), req.Stream)
-	toEvent := func(ev generate.AnswerEvent) (generate.Event, bool) {
+	// The answer stream's tokens and end become chat.completion chunks.
+	toEvent := func(ev rag.Event) (generate.Event, bool) {
 		switch ev.Type {
-		case generate.AnswerToken:
+		case rag.EventToken:
 			return generate.Event{Type: generate.EventToken, Delta: ev.Delta}, true
-		case generate.AnswerDone:
+		case rag.EventDone:
 			return generate.Event{Type: generate.EventDone, Usage: ev.Usage, FinishReason: ev.FinishReason}, true
 		}
 		return generate.Event{}, false
@@ -275,7 +277,7 @@ func (h *handler) chat(c echo.Context, id string) error {
 	ctx := c.Request().Context()
 	ns := namespaceParam(c)
 	if !req.Stream {
-		res, err := h.ais.Chat(ctx, ns, id, creq, func(ev generate.AnswerEvent) error {
+		res, err := h.ais.Chat(ctx, ns, id, creq, func(ev rag.Event) error {
 			if e, ok := toEvent(ev); ok {
 				ad.Chunks(e)
 			}
@@ -287,7 +289,7 @@ func (h *handler) chat(c echo.Context, id string) error {
 		return c.JSON(http.StatusOK, aiChatResponse{ChatCompletionResponse: ad.Response(), Chunks: chunksOf(res, id == "")})
 	}
 	sse := api.NewSSE(c)
-	_, err = h.ais.Chat(ctx, ns, id, creq, func(ev generate.AnswerEvent) error {
+	_, err = h.ais.Chat(ctx, ns, id, creq, func(ev rag.Event) error {
 		e, ok := toEvent(ev)
 		if !ok {
 			return nil

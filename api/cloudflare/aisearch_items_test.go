@@ -462,3 +462,27 @@ func TestAISearchUnchangedUploadEmbedsNothing(t *testing.T) {
 		t.Fatalf("changed upload: %+v, embed calls %d -> %d", changed, before, calls())
 	}
 }
+
+// TestAISearchChunkOverlapZero: an instance with chunk_overlap 0 gets
+// chunks that do not overlap; the default overlaps.
+func TestAISearchChunkOverlapZero(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		id, settings string
+		overlap      bool
+	}{{"none", `,"chunk_overlap":0`, false}, {"dflt", ``, true}} {
+		e.json("POST", ais+"/instances", `{"id":"`+tc.id+`","chunk_size":32`+tc.settings+`}`, 200)
+		items := ais + "/namespaces/default/instances/" + tc.id + "/items"
+		it := e.upload(items, 200, formPart{name: "file", filename: "bread.md", value: breadMD}, formPart{name: "wait_for_completion", value: "true"})
+		chunks := decodeInto[[]chunkOut](t, e.json("GET", items+"/"+it.ID+"/chunks", nil, 200))
+		overlaps := false
+		for i := 1; i < len(chunks); i++ {
+			if chunks[i].StartByte < chunks[i-1].EndByte {
+				overlaps = true
+			}
+		}
+		if len(chunks) < 3 || overlaps != tc.overlap {
+			t.Errorf("%s: %d chunks, overlapping %v, want %v", tc.id, len(chunks), overlaps, tc.overlap)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/rag"
 )
 
 // Models resolves installed embedding models by their ragd name
@@ -30,8 +31,11 @@ type Models interface {
 
 // Config configures the Cloudflare-compatible routes.
 type Config struct {
-	// Engine holds the indexes (required for the Vectorize routes).
+	// Engine holds the indexes (required unless Service is set).
 	Engine index.Backend
+	// Service is the retrieval service AI Search ingests, searches and
+	// answers through. Nil: one is made from Engine, Models and Generator.
+	Service *rag.Service
 	// Models gives the Workers AI embedding route its models (nil: 503).
 	Models Models
 	// InstalledModels, when set, lists installed embedding models by ragd
@@ -107,8 +111,21 @@ func Register(e *echo.Echo, cfg Config) *Service {
 	if cfg.State == nil {
 		cfg.State = state.NewFileStore(cfg.StateDir)
 	}
+	if cfg.Service == nil && cfg.Engine != nil {
+		rc := rag.Config{Backend: cfg.Engine, Generator: cfg.Generator, Logger: cfg.Logger}
+		if cfg.Models != nil {
+			rc.Models = cfg.Models
+		}
+		cfg.Service, _ = rag.New(rc) // only fails without a backend
+	}
+	if cfg.Engine == nil && cfg.Service != nil {
+		cfg.Engine = cfg.Service.Backend()
+	}
+	if cfg.Generator == nil && cfg.Service != nil {
+		cfg.Generator = cfg.Service.Generator()
+	}
 	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.State, cfg.Logger), locks: map[string]*sync.Mutex{}}
-	h.ais = aisearch.New(aisearch.Config{Indexes: cfg.Engine, Retrieval: h.retrieval(), Models: cfg.Models,
+	h.ais = aisearch.New(aisearch.Config{Indexes: cfg.Engine, Retrieval: cfg.Service, Models: cfg.Models,
 		ResolveModel: h.embeddingModel, ModelHint: h.installed, DefaultModel: cfg.DefaultModel, State: cfg.State,
 		Dir: cfg.StateDir, Replica: cfg.Replica, MaxItemBytes: cfg.MaxItemBytes, WriteLock: h.writeLock, Logger: cfg.Logger})
 	g := e.Group("/client/v4/accounts/:account_id")

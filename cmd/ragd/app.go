@@ -256,23 +256,3 @@ func (a *app) indexNames(ctx context.Context, name string) ([]string, error) {
 	}
 	return names, nil
 }
-
-// serviceBackend is the storage backend with its Search going through the
-// retrieval service (query embedding, rerank), for the routes that still
-// take an index.Backend (api/cloudflare). Its VectorCache is the
-// service's embedding cache.
-type serviceBackend struct {
-	index.Backend
-	svc *rag.Service
-}
-
-func (b serviceBackend) Search(ctx context.Context, name string, q data.Query) ([]data.Hit, error) {
-	return b.svc.Search(ctx, name, q)
-}
-
-func (b serviceBackend) VectorCache() index.VectorCache {
-	if c := b.svc.Cache(); c != nil {
-		return c
-	}
-	return nil
-}

@@ -53,7 +53,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
 	// by every replica; embedded, in files in the data folder.
 	store, _ := a.backend.(state.Store)
-	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: serviceBackend{a.backend, svc}, Models: poolAdapter{a.pool}, Generator: gen,
+	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Service: svc, Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, State: store, StateDir: a.cfg.DataDir, InstalledModels: a.pool.Installed, DefaultModel: a.cfg.Model})
 	// Runs before a.Close (deferred earlier): the AI Search item worker
 	// stops, leaving unfinished uploads queued, before the engine closes.
