@@ -19,27 +19,12 @@ import (
 	"github.com/ragd/ragd/data"
 )
 
-// QueryEmbedder embeds query text with a named model. cmd/ragd wires it to
-// the embedder registry; Engine uses it for vector and hybrid text queries.
-type QueryEmbedder interface {
-	EmbedQuery(ctx context.Context, model, text string) ([]float32, error)
-}
-
-// Reranker re-scores passages for a query (a cross-encoder); optional.
-type Reranker interface {
-	Rerank(ctx context.Context, query string, passages []string) ([]float32, error)
-}
-
 // Options configure an Engine.
 type Options struct {
 	// Dir is the data directory holding ragd.db and one folder per index.
 	Dir string
 	// Logger receives operational messages (default: discard).
 	Logger *slog.Logger
-	// Embedder embeds query text for vector and hybrid modes (optional).
-	Embedder QueryEmbedder
-	// Reranker is the optional cross-encoder stage for Query.Rerank.
-	Reranker Reranker
 	// Vector holds HNSW defaults for new vector indexes.
 	Vector VectorOptions
 	// SnapshotEvery saves a vector index after this many changed vectors
@@ -408,7 +393,7 @@ func (e *Engine) IndexConfig(ctx context.Context, name string) (data.IndexConfig
 // It moves only after a write has reached the derived indexes, so a search
 // that reads the version first and its results afterwards never pairs a new
 // version with results from before the write.
-func (e *Engine) Version(name string) uint64 {
+func (e *Engine) Version(_ context.Context, name string) uint64 {
 	n, err := e.get(name)
 	if err != nil {
 		return 0

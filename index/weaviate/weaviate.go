@@ -72,10 +72,6 @@ type Config struct {
 	// Consistency is the consistency level of reads and writes: ONE,
 	// QUORUM (default) or ALL.
 	Consistency string
-	// Embedder embeds query text for vector and hybrid modes.
-	Embedder index.QueryEmbedder
-	// Reranker is the optional cross-encoder stage.
-	Reranker index.Reranker
 	// Vector holds HNSW parameters for new indexes.
 	Vector index.VectorOptions
 	// MaxTopK caps Query.TopK (default 1000).
@@ -623,8 +619,8 @@ func (b *Backend) count(ctx context.Context, cls string) (int, error) {
 
 // Version reads the index's version from the registry; 0 when it cannot
 // (callers then do not cache).
-func (b *Backend) Version(name string) uint64 {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+func (b *Backend) Version(ctx context.Context, name string) uint64 {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	e, err := b.readRegistry(ctx, name)
 	if err != nil {
@@ -1215,14 +1211,12 @@ func (b *Backend) Search(ctx context.Context, name string, q data.Query) ([]data
 	if err != nil {
 		return nil, err
 	}
-	if err := index.NormalizeQuery(&q, cfg, b.cfg.Embedder != nil, b.cfg.MaxTopK); err != nil {
+	if err := index.NormalizeQuery(&q, cfg, false, b.cfg.MaxTopK); err != nil {
 		return nil, err
 	}
-	var vec []float32
-	if q.Mode != data.ModeBM25 {
-		if vec, err = index.QueryVector(ctx, b.cfg.Embedder, cfg, q); err != nil {
-			return nil, err
-		}
+	vec, err := index.CheckRetrieval(cfg, q)
+	if err != nil {
+		return nil, err
 	}
 	filter := q.Filter
 	if q.Namespace != "" {
@@ -1243,11 +1237,7 @@ func (b *Backend) Search(ctx context.Context, name string, q data.Query) ([]data
 			return []data.Hit{}, nil
 		}
 	}
-	fetch := q.TopK
-	if q.Rerank {
-		fetch = max(q.TopK*4, 50)
-	}
-	s := b.c.Experimental().Search().WithCollection(chunkClass(name)).WithConsistencyLevel(b.cl).WithLimit(fetch).
+	s := b.c.Experimental().Search().WithCollection(chunkClass(name)).WithConsistencyLevel(b.cl).WithLimit(q.TopK).
 		WithProperties("doc_id", "chunk_id", "ordinal", "text", "title", "source", "start", "end", "headings_json", "meta_json").
 		WithMetadata(&graphql.Metadata{ID: true, Score: true, Distance: true})
 	if where != nil {
@@ -1298,11 +1288,6 @@ func (b *Backend) Search(ctx context.Context, name string, q data.Query) ([]data
 			h.Explain = &data.Explain{Fused: h.Score}
 		}
 		hits = append(hits, h)
-	}
-	if q.Rerank {
-		if hits, err = index.RerankHits(ctx, b.cfg.Reranker, q.Text, hits); err != nil {
-			return nil, err
-		}
 	}
 	return index.FinishHits(hits, q), nil
 }
