@@ -76,7 +76,7 @@ func (s *Server) ask(c echo.Context) error {
 			"generator": ans.Generator, "usage": ans.Usage, "finish_reason": ans.FinishReason, "dropped": ans.Dropped}
 		if cr != nil {
 			if b, err := json.Marshal(resp); err == nil {
-				cr.put(s, b)
+				cr.put(c.Request().Context(), s, b)
 			}
 		}
 		return c.JSON(http.StatusOK, resp)

@@ -361,7 +361,7 @@ func (s *Server) search(c echo.Context) error {
 	}
 	if cr != nil {
 		if b, err := json.Marshal(hits); err == nil {
-			cr.put(s, b)
+			cr.put(c.Request().Context(), s, b)
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"hits": hits, "took_ms": float64(took.Microseconds()) / 1000})

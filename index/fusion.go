@@ -134,13 +134,3 @@ func single(rs []ranked, vector bool) []fused {
 	})
 	return out
 }
-
-// sortHits orders hits by score, ties by chunk id.
-func sortHits(hits []data.Hit) {
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		return hits[i].ChunkID < hits[j].ChunkID
-	})
-}

@@ -14,8 +14,9 @@ const (
 	DefaultAlpha = 0.5
 )
 
-// Search runs a query against a named index: BM25, vector, or hybrid
-// (both, over-fetched, then fused by RRF or convex combination). Hits carry
+// Search runs a query against a named index: BM25, vector (the query's
+// vector), or hybrid (both, over-fetched, then fused by RRF or convex
+// combination). Hits carry
 // chunk text, document title/source/metadata and, when asked, an
 // explanation of their scores.
 func (e *Engine) Search(ctx context.Context, name string, q data.Query) ([]data.Hit, error) {
@@ -29,12 +30,15 @@ func (e *Engine) Search(ctx context.Context, name string, q data.Query) ([]data.
 	if err := e.normalizeQuery(&q, cfg); err != nil {
 		return nil, err
 	}
+	if _, err := CheckRetrieval(cfg, q); err != nil {
+		return nil, err
+	}
 	filter := q.Filter
 	if q.Namespace != "" {
 		filter.Conds = append(append([]data.Cond(nil), filter.Conds...), data.Cond{Field: "namespace", Op: data.OpEq, Value: q.Namespace})
 	}
 	fetch := q.TopK
-	if q.Mode == data.ModeHybrid || q.Rerank {
+	if q.Mode == data.ModeHybrid {
 		fetch = max(q.TopK*4, 50)
 	}
 	var bm, vec []ranked
@@ -69,31 +73,23 @@ func (e *Engine) Search(ctx context.Context, name string, q data.Query) ([]data.
 			fusedList = fuseRRF(bm, vec, q.RRFK)
 		}
 	}
-	keep := len(fusedList)
-	if !q.Rerank {
-		keep = min(keep, q.TopK)
-	}
-	hits, err := e.hydrate(name, fusedList[:keep], q.Explain || q.Rerank)
+	keep := min(len(fusedList), q.TopK)
+	hits, err := e.hydrate(name, fusedList[:keep], q.Explain)
 	if err != nil {
 		return nil, err
-	}
-	if q.Rerank {
-		if hits, err = e.rerank(ctx, q, hits); err != nil {
-			return nil, err
-		}
 	}
 	return FinishHits(hits, q), nil
 }
 
 func (e *Engine) normalizeQuery(q *data.Query, cfg data.IndexConfig) error {
-	return NormalizeQuery(q, cfg, e.opts.Embedder != nil, e.opts.MaxTopK)
+	return NormalizeQuery(q, cfg, false, e.opts.MaxTopK)
 }
 
 func (e *Engine) vectorSearch(ctx context.Context, n *named, cfg data.IndexConfig, q data.Query, k int) ([]ranked, error) {
 	if n.vec == nil {
 		return nil, fmt.Errorf("index %q has no vectors yet: %w", n.name, data.ErrUnsupported)
 	}
-	vec, err := QueryVector(ctx, e.opts.Embedder, cfg, q)
+	vec, err := CheckRetrieval(cfg, q)
 	if err != nil {
 		return nil, err
 	}
@@ -139,8 +135,4 @@ func (e *Engine) hydrate(name string, fl []fused, explain bool) ([]data.Hit, err
 		hits = append(hits, h)
 	}
 	return hits, nil
-}
-
-func (e *Engine) rerank(ctx context.Context, q data.Query, hits []data.Hit) ([]data.Hit, error) {
-	return RerankHits(ctx, e.opts.Reranker, q.Text, hits)
 }

@@ -63,7 +63,7 @@ func (s *Service) search(ctx context.Context, name string, q data.Query) ([]data
 		return nil, err
 	}
 	if q.Rerank {
-		if hits, err = index.RerankHits(ctx, s.cfg.Reranker, q.Text, hits); err != nil {
+		if hits, err = rerank(ctx, s.cfg.Reranker, q.Text, hits); err != nil {
 			return nil, err
 		}
 	}

@@ -119,7 +119,7 @@ func (c Config) vectorOptions() index.VectorOptions {
 
 func openWeaviate(ctx context.Context, cfg Config, log *slog.Logger, pool *modelPool) (*weaviate.Backend, error) {
 	b, err := weaviate.Open(ctx, weaviate.Config{URL: cfg.WeaviateURL, GRPC: cfg.WeaviateGRPC, APIKey: cfg.WeaviateKey,
-		Replication: cfg.WeaviateReplication, Consistency: cfg.WeaviateConsistency, Embedder: pool, Reranker: pool, Logger: log,
+		Replication: cfg.WeaviateReplication, Consistency: cfg.WeaviateConsistency, Logger: log,
 		Vector: cfg.vectorOptions()})
 	if err != nil {
 		return nil, err
@@ -128,12 +128,15 @@ func openWeaviate(ctx context.Context, cfg Config, log *slog.Logger, pool *model
 	return b, nil
 }
 
-// embedded returns the embedded engine, or says that the command needs it.
-func (a *app) embedded(what string) (*index.Engine, error) {
-	if a.engine == nil {
-		return nil, fmt.Errorf("%w: %s works on the embedded backend only (this ragd uses --backend %s)", data.ErrUnsupported, what, a.cfg.Backend)
+// capability returns the backend as the optional capability T
+// (index.Checker, index.Snapshotter, ...), or says that the command needs
+// a backend that has it.
+func capability[T any](a *app, what string) (T, error) {
+	c, ok := a.backend.(T)
+	if !ok {
+		return c, fmt.Errorf("%w: %s works on the embedded backend only (this ragd uses --backend %s)", data.ErrUnsupported, what, a.cfg.Backend)
 	}
-	return a.engine, nil
+	return c, nil
 }
 
 func (a *app) Close() error {
