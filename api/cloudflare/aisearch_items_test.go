@@ -449,16 +449,16 @@ func TestAISearchUnchangedUploadEmbedsNothing(t *testing.T) {
 	file := formPart{name: "file", filename: "bread.md", contentType: "text/markdown", value: breadMD}
 	wait := formPart{name: "wait_for_completion", value: "true"}
 	first := e.upload(items, 200, file, formPart{name: "metadata", value: `{"team":"kitchen"}`}, wait)
-	before, ver := calls(), e.engine.Version("kb")
+	before, ver := calls(), e.engine.Version(context.Background(), "kb")
 	if first.Status != "completed" || before == 0 || ver == 0 {
 		t.Fatalf("first upload: %+v, %d embed calls, version %d", first, before, ver)
 	}
 	again := e.upload(items, 200, file, formPart{name: "metadata", value: `{"team":"kitchen"}`}, wait)
-	if again.Status != "completed" || *again.ChunksCount != *first.ChunksCount || calls() != before || e.engine.Version("kb") != ver {
-		t.Fatalf("unchanged upload: %+v, embed calls %d -> %d, version %d -> %d", again, before, calls(), ver, e.engine.Version("kb"))
+	if again.Status != "completed" || *again.ChunksCount != *first.ChunksCount || calls() != before || e.engine.Version(context.Background(), "kb") != ver {
+		t.Fatalf("unchanged upload: %+v, embed calls %d -> %d, version %d -> %d", again, before, calls(), ver, e.engine.Version(context.Background(), "kb"))
 	}
 	changed := e.upload(items, 200, formPart{name: "file", filename: "bread.md", contentType: "text/markdown", value: breadMD + "\nServe warm.\n"}, wait)
-	if changed.Status != "completed" || calls() == before || e.engine.Version("kb") == ver {
+	if changed.Status != "completed" || calls() == before || e.engine.Version(context.Background(), "kb") == ver {
 		t.Fatalf("changed upload: %+v, embed calls %d -> %d", changed, before, calls())
 	}
 }
