@@ -368,10 +368,8 @@ func (s *Server) search(c echo.Context) error {
 }
 
 // EmbeddingCache is a backend's own embedding cache (index.VectorCacher),
-// or nil.
-//
-// Deprecated: the retrieval service owns the cache; use rag.Service.Cache
-// (kept until AI Search's worker writes through rag.Service.Ingest).
+// or nil. The retrieval service owns the cache (rag.Service.Cache); this
+// stays only until AI Search's worker writes through rag.Service.Ingest.
 func EmbeddingCache(b index.Backend) ingest.VectorCache {
 	if vc, ok := b.(index.VectorCacher); ok {
 		return vc.VectorCache()

@@ -102,3 +102,42 @@ func (e *Engine) DocumentHeads(ctx context.Context, name string, ids []string) (
 	})
 	return out, err
 }
+
+// Retrieval is what one retriever needs of a normalized query.
+type Retrieval struct {
+	// Text is the keyword query; Vector the vector query.
+	Text   string
+	Vector []float32
+	// K is how many candidates to return (see FetchK).
+	K int
+	// Ef is the HNSW search breadth (0: the index's default).
+	Ef        int
+	Filter    data.Filter
+	Namespace string
+}
+
+// RetrievalFor is the retrieval a normalized query asks each retriever for.
+func RetrievalFor(q data.Query) Retrieval {
+	return Retrieval{Text: q.Text, Vector: q.Vector, K: FetchK(q), Ef: q.Ef, Filter: q.Filter, Namespace: q.Namespace}
+}
+
+// filter is the keyword side's filter: the namespace is one more condition.
+func (r Retrieval) filter() data.Filter {
+	f := r.Filter
+	if r.Namespace != "" {
+		f.Conds = append(append([]data.Cond(nil), f.Conds...), data.Cond{Field: "namespace", Op: data.OpEq, Value: r.Namespace})
+	}
+	return f
+}
+
+// Retriever is a backend whose keyword and vector retrieval the service
+// runs one by one, fusing (index.Fuse) and reranking the candidates
+// itself before Hydrate reads the hits. A backend without it searches with
+// its own native hybrid (Backend.Search).
+type Retriever interface {
+	RetrieveKeyword(ctx context.Context, name string, r Retrieval) ([]Ranked, error)
+	RetrieveVector(ctx context.Context, name string, r Retrieval) ([]Ranked, error)
+	Hydrate(ctx context.Context, name string, fl []Fused, explain bool) ([]data.Hit, error)
+}
+
+var _ Retriever = (*Engine)(nil)

@@ -50,15 +50,7 @@ func (s *Service) search(ctx context.Context, name string, q data.Query) ([]data
 			return nil, err
 		}
 	}
-	// The backend retrieves and fuses; reranking (which needs more
-	// candidates than TopK, with their scores explained) happens here.
-	rq := q
-	rq.Rerank = false
-	if q.Rerank {
-		rq.TopK = min(max(q.TopK*4, 50), s.cfg.MaxTopK)
-		rq.Explain = true
-	}
-	hits, err := s.b.Search(ctx, name, rq)
+	hits, err := s.retrieve(ctx, name, q)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +60,40 @@ func (s *Service) search(ctx context.Context, name string, q data.Query) ([]data
 		}
 	}
 	return index.FinishHits(hits, q), nil
+}
+
+// retrieve runs keyword and/or vector retrieval and fuses the results
+// (over-fetching when hybrid or reranking), or, on a backend without
+// index.Retriever, the backend's own hybrid search.
+func (s *Service) retrieve(ctx context.Context, name string, q data.Query) ([]data.Hit, error) {
+	r, ok := s.b.(index.Retriever)
+	if !ok {
+		bq := q
+		bq.Rerank = false
+		if q.Rerank {
+			bq.TopK = min(index.FetchK(q), s.cfg.MaxTopK)
+			bq.Explain = true
+		}
+		return s.b.Search(ctx, name, bq)
+	}
+	req := index.RetrievalFor(q)
+	var bm, vec []index.Ranked
+	var err error
+	if q.Mode == data.ModeBM25 || q.Mode == data.ModeHybrid {
+		if bm, err = r.RetrieveKeyword(ctx, name, req); err != nil {
+			return nil, err
+		}
+	}
+	if q.Mode == data.ModeVector || q.Mode == data.ModeHybrid {
+		if vec, err = r.RetrieveVector(ctx, name, req); err != nil {
+			return nil, err
+		}
+	}
+	fl := index.Fuse(q, bm, vec)
+	if !q.Rerank {
+		fl = fl[:min(len(fl), q.TopK)]
+	}
+	return r.Hydrate(ctx, name, fl, q.Explain || q.Rerank)
 }
 
 // queryVector is the query's vector: the one given, or its text embedded

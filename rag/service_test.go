@@ -9,6 +9,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate/extractive"
+	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/rag"
 )
 
@@ -218,5 +219,48 @@ func TestIngestUsesBackendEmbeddingCache(t *testing.T) {
 	res, err := svc.Ingest(ctx, "kb2", clone(corpus), rag.IngestOptions{})
 	if err != nil || res.Docs != 3 || res.Embedded != 0 || res.CacheHits == 0 || emb.embedded() != n {
 		t.Fatalf("second index re-embedded: %+v %v", res.Summary, err)
+	}
+}
+
+// plainBackend hides the engine's optional capabilities: the service then
+// searches with the backend's own hybrid (Backend.Search), as on Weaviate.
+type plainBackend struct{ index.Backend }
+
+// The service's own retrieve → fuse → hydrate path (index.Retriever) and a
+// backend's native hybrid give the same hits.
+func TestSearchRetrieverAndNativePathsAgree(t *testing.T) {
+	rr := &reverseReranker{}
+	svc, emb, eng := newService(t, rag.Config{Reranker: rr})
+	ctx := context.Background()
+	if _, err := svc.Ingest(ctx, "kb", clone(corpus), rag.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	native, err := rag.New(rag.Config{Backend: plainBackend{eng}, Models: models{emb}, Reranker: rr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []data.Query{
+		{Text: "bake bread in the oven", TopK: 2},
+		{Text: "water", Mode: data.ModeBM25, TopK: 3, Explain: true},
+		{Text: "tea leaves", Mode: data.ModeVector, TopK: 3},
+		{Text: "market shares", Fusion: data.FusionConvex, Alpha: 0.3, TopK: 3, Explain: true},
+		{Text: "water bread", TopK: 2, Rerank: true},
+	} {
+		a, err := svc.Search(ctx, "kb", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := native.Search(ctx, "kb", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) == 0 || !slices.Equal(ids(a), ids(b)) {
+			t.Fatalf("%+v: retriever path %v, native path %v", q, ids(a), ids(b))
+		}
+		for i := range a {
+			if a[i].Score != b[i].Score || (a[i].Explain == nil) != (b[i].Explain == nil) {
+				t.Fatalf("%+v: hit %d differs: %+v vs %+v", q, i, a[i], b[i])
+			}
+		}
 	}
 }
