@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/rag"
 )
 
 // askRequest is the body of POST /v1/indexes/{name}/ask: a search request
@@ -57,71 +58,75 @@ func (s *Server) ask(c echo.Context) error {
 		return err
 	}
 	if q.TopK == 0 {
-		q.TopK = 5
+		q.TopK = rag.DefaultAskTopK
 	}
 	opts := generate.AnswerOptions{SystemPrompt: req.SystemPrompt, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
 		TopP: req.TopP, TopK: req.SampleTopK, Seed: req.Seed, Stop: req.Stop}
-	var cr *cacheReq
+	areq := rag.AskRequest{Query: q, Answer: opts}
+	name := c.Param("name")
 	if !req.Stream {
 		cancel := s.limitRequest(c)
 		defer cancel()
-		var cached []byte
-		cached, cr = s.cacheLookup(c, "ask", c.Param("name"), askCacheKey{Query: cacheKeyQuery(q), Answer: opts})
+		cached, cr := s.cacheLookup(c, "ask", name, askCacheKey{Query: cacheKeyQuery(q), Answer: opts})
 		if cached != nil {
 			return c.JSON(http.StatusOK, json.RawMessage(cached))
 		}
-	}
-	ctx := c.Request().Context()
-	hits, err := s.cfg.Engine.Search(ctx, c.Param("name"), q)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	if !req.Stream {
-		ans, err := generate.Answer(ctx, s.cfg.Generator, req.Query, hits, opts, nil)
+		start := time.Now()
+		res, err := s.cfg.Service.Ask(c.Request().Context(), name, areq, nil)
 		if err != nil {
 			return err
 		}
+		ans := res.Answer
 		s.m.generateSeconds.Observe(time.Since(start).Seconds())
 		s.m.tokens.Add(float64(ans.Usage.CompletionTokens))
-		if hits == nil {
-			hits = []data.Hit{}
-		}
-		resp := map[string]any{"answer": ans.Text, "citations": ans.Citations, "hits": hits,
+		resp := map[string]any{"answer": ans.Text, "citations": ans.Citations, "hits": res.Hits,
 			"generator": ans.Generator, "usage": ans.Usage, "finish_reason": ans.FinishReason, "dropped": ans.Dropped}
 		if cr != nil {
 			if b, err := json.Marshal(resp); err == nil {
-				cr.put(s, b)
+				cr.put(c.Request().Context(), s, b)
 			}
 		}
 		return c.JSON(http.StatusOK, resp)
 	}
-	sse := NewSSE(c)
-	if err := sse.Event("retrieval", map[string]any{"hits": hits}); err != nil {
-		return nil // client gone
-	}
+	return s.askStream(c, name, areq)
+}
+
+// askStream adapts the service's answer stream to server-sent events:
+// "retrieval" {hits}, "token" {delta}..., then "done" or "error".
+func (s *Server) askStream(c echo.Context, name string, areq rag.AskRequest) error {
+	ctx := c.Request().Context()
+	var sse *SSE
 	var emitErr error
-	errSent := false // Answer reports generation failures as an "error" event itself
-	ans, err := generate.Answer(ctx, s.cfg.Generator, req.Query, hits, opts, func(ev generate.AnswerEvent) error {
+	errSent := false // the service sends generation failures as an "error" event itself
+	start := time.Now()
+	res, err := s.cfg.Service.Ask(ctx, name, areq, func(ev rag.Event) error {
+		if sse == nil {
+			sse = NewSSE(c)
+		}
 		switch ev.Type {
-		case "token":
+		case rag.EventRetrieval:
+			emitErr = sse.Event("retrieval", map[string]any{"hits": ev.Hits})
+		case rag.EventToken:
 			emitErr = sse.Event("token", map[string]string{"delta": ev.Delta})
-		case "done":
+		case rag.EventDone:
 			emitErr = sse.Event("done", map[string]any{"citations": ev.Citations, "usage": ev.Usage,
-				"finish_reason": ev.FinishReason, "dropped": ev.Dropped, "generator": s.cfg.Generator.Info()})
-		case "error":
+				"finish_reason": ev.FinishReason, "dropped": ev.Dropped, "generator": ev.Generator})
+		case rag.EventError:
 			errSent = true
 			emitErr = sse.Event("error", map[string]string{"message": ev.Error})
 		}
 		return emitErr
 	})
+	if sse == nil {
+		// Nothing streamed yet (a bad query, a missing index): a plain
+		// HTTP error.
+		return err
+	}
 	s.m.generateSeconds.Observe(time.Since(start).Seconds())
-	if ans != nil {
-		s.m.tokens.Add(float64(ans.Usage.CompletionTokens))
+	if res != nil {
+		s.m.tokens.Add(float64(res.Answer.Usage.CompletionTokens))
 	}
 	if err != nil && emitErr == nil && !errors.Is(err, ctx.Err()) {
-		// Answer already sent an "error" event for generation failures;
-		// anything else (packing, validation) is reported here.
 		if !errSent {
 			_, code := StatusFor(err)
 			_ = sse.Event("error", map[string]string{"code": code, "message": err.Error()})

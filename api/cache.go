@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -69,7 +70,7 @@ func (s *Server) cacheLookup(c echo.Context, route, index string, opts any) ([]b
 	}
 	h := c.Response().Header()
 	lookup, store := cacheDirectives(c.Request())
-	version := s.cfg.Engine.Version(index)
+	version := s.cfg.Engine.Version(c.Request().Context(), index)
 	if version == 0 { // no such index: let the handler report it
 		return nil, nil
 	}
@@ -96,11 +97,11 @@ func (s *Server) cacheLookup(c echo.Context, route, index string, opts any) ([]b
 
 // put stores body unless the index changed while the result was being
 // made (a write that landed mid-search may or may not be in it).
-func (cr *cacheReq) put(s *Server, body []byte) {
+func (cr *cacheReq) put(ctx context.Context, s *Server, body []byte) {
 	if cr == nil || !cr.store {
 		return
 	}
-	if s.cfg.Engine.Version(cr.index) != cr.version {
+	if s.cfg.Engine.Version(ctx, cr.index) != cr.version {
 		return
 	}
 	cr.c.Put(cr.key, body)

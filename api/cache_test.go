@@ -328,7 +328,7 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name, route string) fl
 // BenchmarkSearchCacheHit is a repeated search answered from the cache,
 // through the whole handler stack in-process.
 func BenchmarkSearchCacheHit(b *testing.B) {
-	eng, err := index.Open(context.Background(), index.Options{Dir: b.TempDir(), Embedder: newFakeModels()})
+	eng, err := index.Open(context.Background(), index.Options{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -194,7 +194,7 @@ type testEnv struct {
 func newEnv(t *testing.T, mut func(*api.Config)) *testEnv {
 	t.Helper()
 	models := newFakeModels()
-	eng, err := index.Open(context.Background(), index.Options{Dir: t.TempDir(), Embedder: models})
+	eng, err := index.Open(context.Background(), index.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/ragd/ragd/data"
-	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/ingest"
+	"github.com/ragd/ragd/rag"
 )
 
 // decode reads a JSON body strictly: unknown fields, trailing data and
@@ -96,20 +96,9 @@ func (s *Server) createIndex(c echo.Context) error {
 		if s.cfg.Models == nil {
 			return fmt.Errorf("model %q: %w: no models configured", model, data.ErrUnavailable)
 		}
-		emb, err := s.cfg.Models.Embedder(c.Request().Context(), model)
-		if err != nil {
-			return err
-		}
-		if d := emb.Info().Dims; req.Dims != 0 && req.Dims != d {
-			return fmt.Errorf("%w: model %q has %d dimensions, request says %d", data.ErrDimension, model, d, req.Dims)
-		}
-		cfg.Model, cfg.Dims = model, emb.Info().Dims
+		cfg.Model = model
 	}
-	created, err := s.cfg.Engine.CreateIndex(c.Request().Context(), cfg)
-	if err != nil {
-		return err
-	}
-	info, err := s.cfg.Engine.Index(c.Request().Context(), created.Name)
+	info, err := s.cfg.Service.CreateIndex(c.Request().Context(), cfg)
 	if err != nil {
 		return err
 	}
@@ -188,10 +177,6 @@ func (s *Server) putDocuments(c echo.Context) error {
 	if len(req.Documents) > MaxDocumentsPerRequest {
 		return fmt.Errorf("%w: %d documents in one request (limit %d)", data.ErrTooLarge, len(req.Documents), MaxDocumentsPerRequest)
 	}
-	info, err := s.cfg.Engine.Index(ctx, name)
-	if err != nil {
-		return err
-	}
 	docs := make([]data.Document, len(req.Documents))
 	for i, d := range req.Documents {
 		id := d.ID
@@ -216,16 +201,7 @@ func (s *Server) putDocuments(c echo.Context) error {
 		}
 		docs[i] = data.Document{ID: id, Title: d.Title, Text: d.Text, Source: src, Metadata: d.Metadata}
 	}
-	var emb embed.Embedder
-	if info.Model != "" {
-		if emb, err = s.cfg.Models.Embedder(ctx, info.Model); err != nil {
-			return err
-		}
-	}
-	sum, err := ingest.Documents(ctx, s.cfg.Engine, docs, ingest.Config{
-		Index: name, Force: req.Force, Embedder: emb, Cache: EmbeddingCache(s.cfg.Engine), Logger: s.log,
-		Chunk: ingest.ChunkOptions{Size: info.ChunkSize, Overlap: info.ChunkOverlap},
-	})
+	sum, err := s.cfg.Service.Ingest(ctx, name, docs, rag.IngestOptions{Force: req.Force})
 	if err != nil {
 		return err
 	}
@@ -378,7 +354,7 @@ func (s *Server) search(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"hits": json.RawMessage(cached), "took_ms": float64(took.Microseconds()) / 1000})
 	}
 	start := time.Now()
-	hits, err := s.cfg.Engine.Search(c.Request().Context(), name, q)
+	hits, err := s.cfg.Service.Search(c.Request().Context(), name, q)
 	if err != nil {
 		return err
 	}
@@ -393,17 +369,18 @@ func (s *Server) search(c echo.Context) error {
 	}
 	if cr != nil {
 		if b, err := json.Marshal(hits); err == nil {
-			cr.put(s, b)
+			cr.put(c.Request().Context(), s, b)
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"hits": hits, "took_ms": float64(took.Microseconds()) / 1000})
 }
 
-// EmbeddingCache is the embedded engine's embedding cache; other backends
-// have none (their replicas keep nothing on local disk).
+// EmbeddingCache is a backend's own embedding cache (index.VectorCacher),
+// or nil. The retrieval service owns the cache (rag.Service.Cache); this
+// stays only until AI Search's worker writes through rag.Service.Ingest.
 func EmbeddingCache(b index.Backend) ingest.VectorCache {
-	if e, ok := b.(*index.Engine); ok {
-		return e.Store()
+	if vc, ok := b.(index.VectorCacher); ok {
+		return vc.VectorCache()
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/rag"
 )
 
 // Models gives the API its embedding models.
@@ -51,6 +52,11 @@ type ModelInfo struct {
 
 // Config configures a Server.
 type Config struct {
+	// Service is the retrieval service every search, ask and document
+	// write goes through. Nil: one is made from Engine, Models (also the
+	// reranker when it implements rag.Reranker) and Generator.
+	Service *rag.Service
+	// Engine is the storage backend (default: Service's).
 	Engine index.Backend
 	Models Models
 	// Generator answers /ask and /v1/chat/completions (nil: 503).
@@ -102,6 +108,22 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Service == nil && cfg.Engine != nil {
+		rc := rag.Config{Backend: cfg.Engine, Generator: cfg.Generator, Logger: cfg.Logger}
+		if cfg.Models != nil {
+			rc.Models = cfg.Models
+		}
+		if r, ok := cfg.Models.(rag.Reranker); ok {
+			rc.Reranker = r
+		}
+		cfg.Service, _ = rag.New(rc) // only fails without a backend
+	}
+	if cfg.Engine == nil && cfg.Service != nil {
+		cfg.Engine = cfg.Service.Backend()
+	}
+	if cfg.Generator == nil && cfg.Service != nil {
+		cfg.Generator = cfg.Service.Generator()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registry)}
 	if l, ok := cfg.Models.(ModelLister); ok {

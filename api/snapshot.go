@@ -17,7 +17,7 @@ func (s *Server) createSnapshot(c echo.Context) error {
 	if s.cfg.SnapshotDir == "" {
 		return fmt.Errorf("snapshots are not configured: %w", data.ErrUnavailable)
 	}
-	eng, ok := s.cfg.Engine.(*index.Engine)
+	eng, ok := s.cfg.Engine.(index.Snapshotter)
 	if !ok {
 		return fmt.Errorf("snapshots cover the embedded backend only; back up the external index tier with its own tools: %w", data.ErrUnsupported)
 	}

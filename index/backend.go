@@ -9,13 +9,18 @@ import (
 	"github.com/ragd/ragd/data"
 )
 
-// Backend is the index tier as the API, the CLI, ingest and eval see it:
-// named indexes of documents and their chunks, searched by BM25, vector or
-// hybrid retrieval with filters and namespaces. Engine (the embedded store
-// of record with bleve and ragd's HNSW) is one; index/weaviate, a Weaviate
-// cluster, is the other. Operations that only make sense for the embedded
-// engine (snapshots, reindex, check, the local embedding cache) are not part
-// of it: callers type-assert to *Engine for those.
+// Backend is a storage driver, as the retrieval service (package rag)
+// sees it: named indexes of documents and their chunks (create, drop,
+// describe), document writes and reads (put, delete, get, list), and
+// retrieval by keyword (BM25), by vector, or both fused, with filters and
+// namespaces. It knows no models: a vector or hybrid query carries its
+// vector (the service embeds the query text) and reranking is the
+// service's. Engine (the embedded store of record with bleve and ragd's
+// HNSW) is one; index/weaviate, a Weaviate cluster, is the other.
+//
+// What only some backends can do is an optional capability the caller
+// discovers by interface assertion: VectorCacher (an embedding cache),
+// HeadReader (cheap hash lookups), Snapshotter, Checker, StateStore.
 type Backend interface {
 	// CreateIndex creates a named index (ErrExists when it exists).
 	CreateIndex(ctx context.Context, cfg data.IndexConfig) (data.IndexConfig, error)
@@ -23,12 +28,14 @@ type Backend interface {
 	DropIndex(ctx context.Context, name string) error
 	// Indexes lists every index with its statistics, sorted by name.
 	Indexes(ctx context.Context) ([]IndexInfo, error)
-	// Index describes one index.
+	// Index describes one index, with statistics.
 	Index(ctx context.Context, name string) (IndexInfo, error)
+	// IndexConfig returns an index's configuration (cheap: no statistics).
+	IndexConfig(ctx context.Context, name string) (data.IndexConfig, error)
 	// Version is a change counter for caches: it moves whenever the index
 	// changes. Zero means "unknown index" or "cannot tell"; callers must
 	// not cache under it.
-	Version(name string) uint64
+	Version(ctx context.Context, name string) uint64
 	// PutDocuments writes documents whose chunks (and vectors) are made;
 	// unchanged documents (same hash) are skipped unless force is set.
 	PutDocuments(ctx context.Context, name string, docs []data.Document, force bool) (PutResult, error)
@@ -44,7 +51,10 @@ type Backend interface {
 	DocumentHashes(ctx context.Context, name string) (map[string]string, error)
 	// DocumentSources returns id -> source for every document.
 	DocumentSources(ctx context.Context, name string) (map[string]string, error)
-	// Search runs one query.
+	// Search retrieves for one query: keyword (ModeBM25), vector
+	// (ModeVector, with Query.Vector) or both fused (ModeHybrid). A vector
+	// mode without a vector is data.ErrUnavailable; Query.Rerank is
+	// data.ErrUnsupported (the service reranks).
 	Search(ctx context.Context, name string, q data.Query) ([]data.Hit, error)
 	// Flush makes everything written durable.
 	Flush() error
@@ -114,8 +124,9 @@ func PrepareDocuments(cfg data.IndexConfig, docs []data.Document) (dims int, err
 }
 
 // NormalizeQuery fills a query's defaults and validates it against an
-// index's configuration. canEmbed says whether the backend can embed query
-// text (an embedder is configured); maxTopK caps TopK.
+// index's configuration. canEmbed says whether the caller can embed query
+// text (the service has models; a backend alone cannot); maxTopK caps
+// TopK.
 func NormalizeQuery(q *data.Query, cfg data.IndexConfig, canEmbed bool, maxTopK int) error {
 	if q.TopK == 0 {
 		q.TopK = DefaultTopK
@@ -161,60 +172,26 @@ func NormalizeQuery(q *data.Query, cfg data.IndexConfig, canEmbed bool, maxTopK 
 	return q.Filter.Validate()
 }
 
-// QueryVector returns the query's vector: the given one, or its text
-// embedded with the index's model. The result is validated against the
-// index's dims and metric.
-func QueryVector(ctx context.Context, emb QueryEmbedder, cfg data.IndexConfig, q data.Query) ([]float32, error) {
+// CheckRetrieval checks what a backend needs of a normalized query: a
+// vector for the vector modes, no rerank. It returns the query's vector,
+// validated against the index's dims and metric (nil in ModeBM25).
+func CheckRetrieval(cfg data.IndexConfig, q data.Query) ([]float32, error) {
+	if q.Rerank {
+		return nil, fmt.Errorf("%w: rerank is done by the retrieval service, not the storage backend", data.ErrUnsupported)
+	}
+	if q.Mode == data.ModeBM25 {
+		return nil, nil
+	}
 	if cfg.Dims == 0 {
 		return nil, fmt.Errorf("index %q has no vectors yet: %w", cfg.Name, data.ErrUnsupported)
 	}
-	vec := q.Vector
-	if len(vec) == 0 {
-		if emb == nil || cfg.Model == "" {
-			return nil, fmt.Errorf("index %q: no embedding model to embed the query; pass a vector: %w", cfg.Name, data.ErrUnavailable)
-		}
-		var err error
-		vec, err = emb.EmbedQuery(ctx, cfg.Model, q.Text)
-		if err != nil {
-			return nil, fmt.Errorf("embed query: %w", err)
-		}
+	if len(q.Vector) == 0 {
+		return nil, fmt.Errorf("index %q: a %s query needs a vector (the retrieval service embeds query text): %w", cfg.Name, q.Mode, data.ErrUnavailable)
 	}
-	if err := ValidateVector(vec, cfg.Dims, cfg.Metric); err != nil {
+	if err := ValidateVector(q.Vector, cfg.Dims, cfg.Metric); err != nil {
 		return nil, err
 	}
-	return vec, nil
-}
-
-// RerankHits re-scores hits with a cross-encoder and sorts them by the new
-// score, keeping the old one in Explain.Fused.
-func RerankHits(ctx context.Context, r Reranker, query string, hits []data.Hit) ([]data.Hit, error) {
-	if r == nil {
-		return nil, fmt.Errorf("rerank requested but no reranker model is configured: %w", data.ErrUnavailable)
-	}
-	if len(hits) == 0 {
-		return hits, nil
-	}
-	passages := make([]string, len(hits))
-	for i, h := range hits {
-		passages[i] = h.Text
-	}
-	scores, err := r.Rerank(ctx, query, passages)
-	if err != nil {
-		return nil, fmt.Errorf("rerank: %w", err)
-	}
-	if len(scores) != len(hits) {
-		return nil, fmt.Errorf("rerank: %d scores for %d passages", len(scores), len(hits))
-	}
-	for i := range hits {
-		s := float64(scores[i])
-		if hits[i].Explain == nil {
-			hits[i].Explain = &data.Explain{Fused: hits[i].Score}
-		}
-		hits[i].Explain.Rerank = &s
-		hits[i].Score = s
-	}
-	sortHits(hits)
-	return hits, nil
+	return q.Vector, nil
 }
 
 // FinishHits cuts hits to the query's TopK and drops the explanations the

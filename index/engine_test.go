@@ -86,12 +86,12 @@ func TestReingestIdempotentAndReplace(t *testing.T) {
 	if _, err := e.PutDocuments(ctx, "t", []data.Document{corpus[0]}, false); err != nil {
 		t.Fatal(err)
 	}
-	v1 := e.Version("t")
+	v1 := e.Version(ctx, "t")
 	res, err := e.PutDocuments(ctx, "t", []data.Document{corpus[0]}, false)
 	if err != nil || res.Skipped != 1 || res.Written != 0 {
 		t.Fatalf("unchanged re-put: %+v %v", res, err)
 	}
-	if e.Version("t") != v1 {
+	if e.Version(ctx, "t") != v1 {
 		t.Fatal("a skipped write changed the version")
 	}
 	// Replace with a one-chunk version: the old second chunk must vanish everywhere.

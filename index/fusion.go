@@ -6,17 +6,41 @@ import (
 	"github.com/ragd/ragd/data"
 )
 
-// ranked is one retriever's result: chunk id and score, best first.
-type ranked struct {
+// Ranked is one retriever's result: chunk id and score, best first.
+type Ranked struct {
 	ID    string
 	Score float64
 }
 
-// fused is a chunk with its fused score and per-retriever explanation.
-type fused struct {
+// Fused is a chunk with its fused score and per-retriever explanation.
+type Fused struct {
 	ID      string
 	Score   float64
 	Explain data.Explain
+}
+
+// Fuse merges a query's keyword (bm) and vector (vec) results as its mode
+// and fusion say: one list as it is, or both by RRF or convex combination.
+func Fuse(q data.Query, bm, vec []Ranked) []Fused {
+	switch q.Mode {
+	case data.ModeBM25:
+		return single(bm, false)
+	case data.ModeVector:
+		return single(vec, true)
+	}
+	if q.Fusion == data.FusionConvex {
+		return fuseConvex(bm, vec, q.Alpha)
+	}
+	return fuseRRF(bm, vec, q.RRFK)
+}
+
+// FetchK is how many candidates each retriever returns for a query: TopK,
+// or more for hybrid fusion and for reranking.
+func FetchK(q data.Query) int {
+	if q.Mode == data.ModeHybrid || q.Rerank {
+		return max(q.TopK*4, 50)
+	}
+	return q.TopK
 }
 
 // DefaultRRFK is the reciprocal-rank-fusion constant (Cormack et al. 2009).
@@ -24,15 +48,15 @@ const DefaultRRFK = 60
 
 // fuseRRF merges ranked lists by reciprocal rank: score = Σ 1/(k + rank),
 // ranks 1-based. Ties are broken by chunk id so results are deterministic.
-func fuseRRF(bm25, vec []ranked, k int) []fused {
+func fuseRRF(bm25, vec []Ranked, k int) []Fused {
 	if k <= 0 {
 		k = DefaultRRFK
 	}
-	m := map[string]*fused{}
-	get := func(id string) *fused {
+	m := map[string]*Fused{}
+	get := func(id string) *Fused {
 		f := m[id]
 		if f == nil {
-			f = &fused{ID: id}
+			f = &Fused{ID: id}
 			m[id] = f
 		}
 		return f
@@ -53,12 +77,12 @@ func fuseRRF(bm25, vec []ranked, k int) []fused {
 // fuseConvex merges by alpha*vec + (1-alpha)*bm25 over min-max normalised
 // scores; a chunk missing from one list gets 0 from it. alpha = 1 is pure
 // vector, 0 pure BM25.
-func fuseConvex(bm25, vec []ranked, alpha float64) []fused {
-	m := map[string]*fused{}
-	get := func(id string) *fused {
+func fuseConvex(bm25, vec []Ranked, alpha float64) []Fused {
+	m := map[string]*Fused{}
+	get := func(id string) *Fused {
 		f := m[id]
 		if f == nil {
-			f = &fused{ID: id}
+			f = &Fused{ID: id}
 			m[id] = f
 		}
 		return f
@@ -79,7 +103,7 @@ func fuseConvex(bm25, vec []ranked, alpha float64) []fused {
 }
 
 // minMax maps scores to [0,1]; a list whose scores are all equal maps to 1.
-func minMax(rs []ranked) []float64 {
+func minMax(rs []Ranked) []float64 {
 	out := make([]float64, len(rs))
 	if len(rs) == 0 {
 		return out
@@ -99,8 +123,8 @@ func minMax(rs []ranked) []float64 {
 	return out
 }
 
-func sortFused(m map[string]*fused) []fused {
-	out := make([]fused, 0, len(m))
+func sortFused(m map[string]*Fused) []Fused {
+	out := make([]Fused, 0, len(m))
 	for _, f := range m {
 		f.Explain.Fused = f.Score
 		out = append(out, *f)
@@ -115,11 +139,11 @@ func sortFused(m map[string]*fused) []fused {
 }
 
 // single turns one retriever's list into fused results (scores unchanged).
-func single(rs []ranked, vector bool) []fused {
-	out := make([]fused, len(rs))
+func single(rs []Ranked, vector bool) []Fused {
+	out := make([]Fused, len(rs))
 	for i, r := range rs {
 		rk := &data.RankScore{Score: r.Score, Rank: i + 1}
-		out[i] = fused{ID: r.ID, Score: r.Score, Explain: data.Explain{Fused: r.Score}}
+		out[i] = Fused{ID: r.ID, Score: r.Score, Explain: data.Explain{Fused: r.Score}}
 		if vector {
 			out[i].Explain.Vector = rk
 		} else {
@@ -133,14 +157,4 @@ func single(rs []ranked, vector bool) []fused {
 		return out[i].ID < out[j].ID
 	})
 	return out
-}
-
-// sortHits orders hits by score, ties by chunk id.
-func sortHits(hits []data.Hit) {
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		return hits[i].ChunkID < hits[j].ChunkID
-	})
 }

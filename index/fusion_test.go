@@ -6,8 +6,8 @@ import (
 )
 
 func TestFuseRRFHandComputed(t *testing.T) {
-	bm := []ranked{{"a", 9}, {"b", 5}, {"c", 1}}
-	vec := []ranked{{"c", 0.9}, {"a", 0.8}, {"d", 0.1}}
+	bm := []Ranked{{"a", 9}, {"b", 5}, {"c", 1}}
+	vec := []Ranked{{"c", 0.9}, {"a", 0.8}, {"d", 0.1}}
 	got := fuseRRF(bm, vec, 60)
 	want := map[string]float64{
 		"a": 1.0/61 + 1.0/62,
@@ -39,15 +39,15 @@ func TestFuseRRFHandComputed(t *testing.T) {
 }
 
 func TestFuseRRFTiesBrokenByID(t *testing.T) {
-	got := fuseRRF([]ranked{{"z", 1}}, []ranked{{"y", 1}}, 10)
+	got := fuseRRF([]Ranked{{"z", 1}}, []Ranked{{"y", 1}}, 10)
 	if got[0].ID != "y" || got[1].ID != "z" {
 		t.Fatalf("tie order %v", got)
 	}
 }
 
 func TestFuseConvexHandComputed(t *testing.T) {
-	bm := []ranked{{"a", 10}, {"b", 6}, {"c", 2}} // normalised 1, .5, 0
-	vec := []ranked{{"c", 0.9}, {"a", 0.5}}       // normalised 1, 0
+	bm := []Ranked{{"a", 10}, {"b", 6}, {"c", 2}} // normalised 1, .5, 0
+	vec := []Ranked{{"c", 0.9}, {"a", 0.5}}       // normalised 1, 0
 	got := fuseConvex(bm, vec, 0.25)
 	want := map[string]float64{
 		"a": 0.75*1 + 0.25*0,
@@ -70,7 +70,7 @@ func TestFuseConvexHandComputed(t *testing.T) {
 }
 
 func TestMinMaxConstantList(t *testing.T) {
-	n := minMax([]ranked{{"a", 3}, {"b", 3}})
+	n := minMax([]Ranked{{"a", 3}, {"b", 3}})
 	if n[0] != 1 || n[1] != 1 {
 		t.Fatalf("constant scores normalise to 1, got %v", n)
 	}

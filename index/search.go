@@ -14,11 +14,64 @@ const (
 	DefaultAlpha = 0.5
 )
 
-// Search runs a query against a named index: BM25, vector, or hybrid
-// (both, over-fetched, then fused by RRF or convex combination). Hits carry
-// chunk text, document title/source/metadata and, when asked, an
-// explanation of their scores.
+// Search runs a query against a named index: BM25, vector (the query's
+// vector), or hybrid (both, over-fetched, then fused by RRF or convex
+// combination). Hits carry chunk text, document title/source/metadata and,
+// when asked, an explanation of their scores. The retrieval service runs
+// the same steps itself (Retriever) so that it can rerank in between.
 func (e *Engine) Search(ctx context.Context, name string, q data.Query) ([]data.Hit, error) {
+	cfg, err := e.IndexConfig(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.normalizeQuery(&q, cfg); err != nil {
+		return nil, err
+	}
+	if _, err := CheckRetrieval(cfg, q); err != nil {
+		return nil, err
+	}
+	r := RetrievalFor(q)
+	var bm, vec []Ranked
+	if q.Mode == data.ModeBM25 || q.Mode == data.ModeHybrid {
+		if bm, err = e.RetrieveKeyword(ctx, name, r); err != nil {
+			return nil, err
+		}
+	}
+	if q.Mode == data.ModeVector || q.Mode == data.ModeHybrid {
+		if vec, err = e.RetrieveVector(ctx, name, r); err != nil {
+			return nil, err
+		}
+	}
+	fl := Fuse(q, bm, vec)
+	hits, err := e.Hydrate(ctx, name, fl[:min(len(fl), q.TopK)], q.Explain)
+	if err != nil {
+		return nil, err
+	}
+	return FinishHits(hits, q), nil
+}
+
+// RetrieveKeyword returns the best r.K chunks by BM25 for r.Text.
+func (e *Engine) RetrieveKeyword(ctx context.Context, name string, r Retrieval) ([]Ranked, error) {
+	n, err := e.get(name)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.RLock()
+	hits, err := n.kw.search(ctx, r.Text, r.K, r.filter())
+	n.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Ranked, len(hits))
+	for i, h := range hits {
+		out[i] = Ranked(h)
+	}
+	return out, nil
+}
+
+// RetrieveVector returns the r.K chunks nearest r.Vector (validated
+// against the index's dims and metric).
+func (e *Engine) RetrieveVector(ctx context.Context, name string, r Retrieval) ([]Ranked, error) {
 	n, err := e.get(name)
 	if err != nil {
 		return nil, err
@@ -26,96 +79,48 @@ func (e *Engine) Search(ctx context.Context, name string, q data.Query) ([]data.
 	n.mu.RLock()
 	cfg := n.cfg
 	n.mu.RUnlock()
-	if err := e.normalizeQuery(&q, cfg); err != nil {
+	if n.vec == nil || cfg.Dims == 0 {
+		return nil, fmt.Errorf("index %q has no vectors yet: %w", n.name, data.ErrUnsupported)
+	}
+	if err := ValidateVector(r.Vector, cfg.Dims, cfg.Metric); err != nil {
 		return nil, err
 	}
-	filter := q.Filter
-	if q.Namespace != "" {
-		filter.Conds = append(append([]data.Cond(nil), filter.Conds...), data.Cond{Field: "namespace", Op: data.OpEq, Value: q.Namespace})
-	}
-	fetch := q.TopK
-	if q.Mode == data.ModeHybrid || q.Rerank {
-		fetch = max(q.TopK*4, 50)
-	}
-	var bm, vec []ranked
-	if q.Mode == data.ModeBM25 || q.Mode == data.ModeHybrid {
-		n.mu.RLock()
-		hits, err := n.kw.search(ctx, q.Text, fetch, filter)
-		n.mu.RUnlock()
-		if err != nil {
-			return nil, err
-		}
-		bm = make([]ranked, len(hits))
-		for i, h := range hits {
-			bm[i] = ranked(h)
-		}
-	}
-	if q.Mode == data.ModeVector || q.Mode == data.ModeHybrid {
-		vec, err = e.vectorSearch(ctx, n, cfg, q, fetch)
-		if err != nil {
-			return nil, err
-		}
-	}
-	var fusedList []fused
-	switch q.Mode {
-	case data.ModeBM25:
-		fusedList = single(bm, false)
-	case data.ModeVector:
-		fusedList = single(vec, true)
-	default:
-		if q.Fusion == data.FusionConvex {
-			fusedList = fuseConvex(bm, vec, q.Alpha)
-		} else {
-			fusedList = fuseRRF(bm, vec, q.RRFK)
-		}
-	}
-	keep := len(fusedList)
-	if !q.Rerank {
-		keep = min(keep, q.TopK)
-	}
-	hits, err := e.hydrate(name, fusedList[:keep], q.Explain || q.Rerank)
-	if err != nil {
+	return e.vectorSearch(ctx, n, r)
+}
+
+// Hydrate turns fused chunk ids into hits with chunk text and document
+// fields, in order; chunks deleted since retrieval are left out.
+func (e *Engine) Hydrate(ctx context.Context, name string, fl []Fused, explain bool) ([]data.Hit, error) {
+	if _, err := e.get(name); err != nil {
 		return nil, err
 	}
-	if q.Rerank {
-		if hits, err = e.rerank(ctx, q, hits); err != nil {
-			return nil, err
-		}
-	}
-	return FinishHits(hits, q), nil
+	return e.hydrate(name, fl, explain)
 }
 
 func (e *Engine) normalizeQuery(q *data.Query, cfg data.IndexConfig) error {
-	return NormalizeQuery(q, cfg, e.opts.Embedder != nil, e.opts.MaxTopK)
+	return NormalizeQuery(q, cfg, false, e.opts.MaxTopK)
 }
 
-func (e *Engine) vectorSearch(ctx context.Context, n *named, cfg data.IndexConfig, q data.Query, k int) ([]ranked, error) {
-	if n.vec == nil {
-		return nil, fmt.Errorf("index %q has no vectors yet: %w", n.name, data.ErrUnsupported)
-	}
-	vec, err := QueryVector(ctx, e.opts.Embedder, cfg, q)
-	if err != nil {
-		return nil, err
-	}
+func (e *Engine) vectorSearch(ctx context.Context, n *named, r Retrieval) ([]Ranked, error) {
 	n.mu.RLock()
-	ef := q.Ef
+	ef := r.Ef
 	if ef == 0 {
 		ef = e.opts.Vector.EfSearch // 0: the index's own default
 	}
-	res, err := n.vec.ix.Search(ctx, vec, ann.SearchOptions{K: k, Ef: ef, Filter: q.Filter, Namespace: q.Namespace})
+	res, err := n.vec.ix.Search(ctx, r.Vector, ann.SearchOptions{K: r.K, Ef: ef, Filter: r.Filter, Namespace: r.Namespace})
 	n.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ranked, len(res))
-	for i, r := range res {
-		out[i] = ranked{ID: r.ID, Score: float64(r.Score)}
+	out := make([]Ranked, len(res))
+	for i, x := range res {
+		out[i] = Ranked{ID: x.ID, Score: float64(x.Score)}
 	}
 	return out, nil
 }
 
 // hydrate turns fused ids into hits with chunk text and document fields.
-func (e *Engine) hydrate(name string, fl []fused, explain bool) ([]data.Hit, error) {
+func (e *Engine) hydrate(name string, fl []Fused, explain bool) ([]data.Hit, error) {
 	ids := make([]string, len(fl))
 	for i, f := range fl {
 		ids[i] = f.ID
@@ -139,8 +144,4 @@ func (e *Engine) hydrate(name string, fl []fused, explain bool) ([]data.Hit, err
 		hits = append(hits, h)
 	}
 	return hits, nil
-}
-
-func (e *Engine) rerank(ctx context.Context, q data.Query, hits []data.Hit) ([]data.Hit, error) {
-	return RerankHits(ctx, e.opts.Reranker, q.Text, hits)
 }

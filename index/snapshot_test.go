@@ -13,7 +13,7 @@ func TestSnapshotRestore(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	f := fakeEmbedder{dims: 16}
-	e, err := Open(ctx, Options{Dir: dir, Embedder: f})
+	e, err := Open(ctx, Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestSnapshotRestore(t *testing.T) {
 	if _, err := RestoreSnapshot(snap, dir); err != nil {
 		t.Fatal(err)
 	}
-	e, err = Open(ctx, Options{Dir: dir, Embedder: f})
+	e, err = Open(ctx, Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestSnapshotRestore(t *testing.T) {
 	if _, err := e.Document(ctx, "v", "later"); !errors.Is(err, data.ErrNotFound) {
 		t.Fatalf("later should be gone: %v", err)
 	}
-	hits, err := e.Search(ctx, "v", data.Query{Text: "sourdough starter", Mode: data.ModeHybrid})
+	hits, err := e.Search(ctx, "v", data.Query{Text: "sourdough starter", Vector: f.vec("sourdough starter"), Mode: data.ModeHybrid})
 	if err != nil || len(hits) == 0 || hits[0].DocID != "bread" {
 		t.Fatalf("search after restore: %+v %v", hits, err)
 	}

@@ -77,7 +77,7 @@ func TestVectorAndHybridSearch(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	f := fakeEmbedder{dims: 32}
-	e, err := Open(ctx, Options{Dir: dir, Embedder: f})
+	e, err := Open(ctx, Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestVectorAndHybridSearch(t *testing.T) {
 		t.Fatalf("first vector write should fix dims: %+v", info)
 	}
 	q := "Bake the loaf in a hot oven."
-	hits, err := e.Search(ctx, "v", data.Query{Text: q, Mode: data.ModeVector, TopK: 2, Explain: true})
+	hits, err := e.Search(ctx, "v", data.Query{Text: q, Vector: f.vec(q), Mode: data.ModeVector, TopK: 2, Explain: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestVectorAndHybridSearch(t *testing.T) {
 	if hits[0].Explain.Vector == nil || hits[0].Explain.BM25 != nil {
 		t.Fatalf("vector explain: %+v", hits[0].Explain)
 	}
-	hits, err = e.Search(ctx, "v", data.Query{Text: q, Mode: data.ModeHybrid, TopK: 3, Explain: true})
+	hits, err = e.Search(ctx, "v", data.Query{Text: q, Vector: f.vec(q), Mode: data.ModeHybrid, TopK: 3, Explain: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,11 +142,11 @@ func TestVectorAndHybridSearch(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		e, err = Open(ctx, Options{Dir: dir, Embedder: f})
+		e, err = Open(ctx, Options{Dir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}
-		hits, err = e.Search(ctx, "v", data.Query{Text: q, Mode: data.ModeVector, TopK: 1})
+		hits, err = e.Search(ctx, "v", data.Query{Text: q, Vector: f.vec(q), Mode: data.ModeVector, TopK: 1})
 		if err != nil || len(hits) != 1 || hits[0].ChunkID != "bread#1" {
 			t.Fatalf("corrupt=%v: %+v %v", corrupt, hits, err)
 		}
@@ -158,11 +158,11 @@ func TestVectorLogReplay(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	f := fakeEmbedder{dims: 16}
-	e, _ := Open(ctx, Options{Dir: dir, Embedder: f})
+	e, _ := Open(ctx, Options{Dir: dir})
 	e.CreateIndex(ctx, data.IndexConfig{Name: "v", Model: "fake"})
 	e.PutDocuments(ctx, "v", vecCorpus(f), false)
 	e.Close()
-	e, _ = Open(ctx, Options{Dir: dir, Embedder: f})
+	e, _ = Open(ctx, Options{Dir: dir})
 	// Store-only writes (a crash before the derived indexes saw them).
 	var docs []data.Document
 	for i := range 20 {
@@ -181,16 +181,16 @@ func TestVectorLogReplay(t *testing.T) {
 	for _, n := range e.indexes {
 		n.kw.close()
 	}
-	e, err := Open(ctx, Options{Dir: dir, Embedder: f})
+	e, err := Open(ctx, Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	hits, err := e.Search(ctx, "v", data.Query{Text: "unique phrase number 7", Mode: data.ModeVector, TopK: 1})
+	hits, err := e.Search(ctx, "v", data.Query{Text: "unique phrase number 7", Vector: f.vec("unique phrase number 7"), Mode: data.ModeVector, TopK: 1})
 	if err != nil || hits[0].ChunkID != "x7#0" {
 		t.Fatalf("replayed put: %+v %v", hits, err)
 	}
-	hits, _ = e.Search(ctx, "v", data.Query{Text: "Bake the loaf in a hot oven.", Mode: data.ModeVector, TopK: 30})
+	hits, _ = e.Search(ctx, "v", data.Query{Text: "Bake the loaf in a hot oven.", Vector: f.vec("Bake the loaf in a hot oven."), Mode: data.ModeVector, TopK: 30})
 	for _, h := range hits {
 		if h.DocID == "bread" {
 			t.Fatalf("replayed delete missing: %+v", h)
@@ -205,7 +205,7 @@ func TestQuantizedSnapshotDamaged(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	f := fakeEmbedder{dims: 16}
-	opts := Options{Dir: dir, Embedder: f, Vector: VectorOptions{Quantize: true}}
+	opts := Options{Dir: dir, Vector: VectorOptions{Quantize: true}}
 	e, err := Open(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +231,7 @@ func TestQuantizedSnapshotDamaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hits, err := e.Search(ctx, "v", data.Query{Text: "Bake the loaf in a hot oven.", Mode: data.ModeVector, TopK: 1})
+	hits, err := e.Search(ctx, "v", data.Query{Text: "Bake the loaf in a hot oven.", Vector: f.vec("Bake the loaf in a hot oven."), Mode: data.ModeVector, TopK: 1})
 	if err != nil || len(hits) != 1 || hits[0].ChunkID != "bread#1" {
 		t.Fatalf("after a damaged snapshot: %+v %v", hits, err)
 	}
@@ -254,7 +254,7 @@ func TestVectorSettingsChangeRebuilds(t *testing.T) {
 	var logs strings.Builder
 	open := func(v VectorOptions) *Engine {
 		t.Helper()
-		e, err := Open(ctx, Options{Dir: dir, Embedder: f, Vector: v, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		e, err := Open(ctx, Options{Dir: dir, Vector: v, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +262,7 @@ func TestVectorSettingsChangeRebuilds(t *testing.T) {
 	}
 	search := func(e *Engine) ann.Config {
 		t.Helper()
-		hits, err := e.Search(ctx, "v", data.Query{Text: "Bake the loaf in a hot oven.", Mode: data.ModeVector, TopK: 1})
+		hits, err := e.Search(ctx, "v", data.Query{Text: "Bake the loaf in a hot oven.", Vector: f.vec("Bake the loaf in a hot oven."), Mode: data.ModeVector, TopK: 1})
 		if err != nil || len(hits) != 1 || hits[0].ChunkID != "bread#1" {
 			t.Fatalf("search: %+v %v", hits, err)
 		}

@@ -56,6 +56,13 @@ type Config struct {
 	Sync bool
 	// Force rewrites documents even when their content hash is unchanged.
 	Force bool
+	// Unchanged reports whether a document (its Hash set, not yet
+	// chunked) is stored as it is; such documents are skipped before
+	// chunking and embedding. The retrieval service (package rag) sets it.
+	// Nil: Run compares with the index's stored hashes (documents with
+	// metadata are always written) and Documents writes everything,
+	// leaving the store's own hash check to skip unchanged documents.
+	Unchanged func(d data.Document) bool
 	// Embedder, when set, embeds every chunk; nil means keyword only.
 	Embedder embed.Embedder
 	// Cache is the embedding cache (optional).
@@ -135,11 +142,16 @@ func Run(ctx context.Context, w Writer, paths []string, cfg Config) (Summary, er
 	if err != nil {
 		return Summary{}, err
 	}
-	known, err := w.DocumentHashes(ctx, cfg.Index)
-	if err != nil {
-		return Summary{}, err
+	if cfg.Unchanged == nil && !cfg.Force {
+		known, err := w.DocumentHashes(ctx, cfg.Index)
+		if err != nil {
+			return Summary{}, err
+		}
+		cfg.Unchanged = func(d data.Document) bool {
+			return known[d.ID] != "" && known[d.ID] == d.Hash && d.Metadata == nil
+		}
 	}
-	r := &run{cfg: cfg, w: w, known: known, seen: map[string]bool{}, start: start}
+	r := &run{cfg: cfg, w: w, seen: map[string]bool{}, start: start}
 	for _, j := range jobs {
 		r.prog.FilesTotal++
 		r.prog.BytesTotal += j.size
@@ -219,7 +231,6 @@ func collect(ctx context.Context, paths []string, cfg Config) ([]fileJob, []stri
 type run struct {
 	cfg   Config
 	w     Writer
-	known map[string]string
 	start time.Time
 
 	pmu      sync.Mutex // serialises Progress callbacks
@@ -259,11 +270,7 @@ func (r *run) parseFile(ctx context.Context, j fileJob, out chan<- data.Document
 			r.fail(p.Doc.Source, fmt.Errorf("duplicate document id %q in this run; later copy skipped", id))
 			return nil
 		}
-		if !r.cfg.Force && r.known[id] != "" && r.known[id] == p.Doc.Hash && p.Doc.Metadata == nil {
-			r.mu.Lock()
-			r.sum.Skipped++
-			r.prog.Skipped++
-			r.mu.Unlock()
+		if r.unchanged(p.Doc) {
 			return nil
 		}
 		d := p.Doc
@@ -298,6 +305,19 @@ func (r *run) parseFile(ctx context.Context, j fileJob, out chan<- data.Document
 	r.mu.Unlock()
 	r.report()
 	return nil
+}
+
+// unchanged counts d as skipped when Config.Unchanged says it is stored
+// as it is (never with Force).
+func (r *run) unchanged(d data.Document) bool {
+	if r.cfg.Force || r.cfg.Unchanged == nil || !r.cfg.Unchanged(d) {
+		return false
+	}
+	r.mu.Lock()
+	r.sum.Skipped++
+	r.prog.Skipped++
+	r.mu.Unlock()
+	return true
 }
 
 // writeLoop batches documents, embeds their chunks and writes them.
@@ -461,8 +481,9 @@ func (r *run) report() {
 }
 
 // Documents chunks, embeds and writes documents that arrive whole (the
-// REST API's JSON documents), with the same batching, cache and hash
-// checks as Run. Documents need an ID and text.
+// REST API's JSON documents), with the same batching and cache as Run;
+// documents Config.Unchanged reports as stored are skipped before any
+// work. Documents need an ID and text.
 func Documents(ctx context.Context, w Writer, docs []data.Document, cfg Config) (Summary, error) {
 	start := time.Now()
 	if cfg.BatchChunks <= 0 {
@@ -472,7 +493,7 @@ func Documents(ctx context.Context, w Writer, docs []data.Document, cfg Config) 
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	fitChunks(&cfg)
-	r := &run{cfg: cfg, w: w, known: map[string]string{}, seen: map[string]bool{}, start: start}
+	r := &run{cfg: cfg, w: w, seen: map[string]bool{}, start: start}
 	in := make(chan data.Document, len(docs))
 	for _, d := range docs {
 		if d.ID == "" {
@@ -485,6 +506,9 @@ func Documents(ctx context.Context, w Writer, docs []data.Document, cfg Config) 
 		d.Text = strings.ToValidUTF8(d.Text, "\uFFFD")
 		d.Title = strings.ToValidUTF8(d.Title, "\uFFFD")
 		d.Hash = data.ContentHash(d.Title, d.Text)
+		if r.unchanged(d) {
+			continue
+		}
 		d.Chunks = Chunk(Parsed{Doc: d}, cfg.Chunk)
 		in <- d
 	}

@@ -431,3 +431,58 @@ func TestAISearchUnservedMethod(t *testing.T) {
 	}
 	e.json("GET", ais+"/instances/kb", nil, 200)
 }
+
+// TestAISearchUnchangedUploadEmbedsNothing: uploading the same file again
+// skips its documents before chunking and embedding: nothing is embedded
+// or written (the index version stays) and the item keeps its chunk
+// count; new content is embedded and written.
+func TestAISearchUnchangedUploadEmbedsNothing(t *testing.T) {
+	e := newEnv(t)
+	e.json("POST", ais+"/instances", `{"id":"kb","embedding_model":"@cf/baai/bge-small-en-v1.5"}`, 200)
+	items := ais + "/namespaces/default/instances/kb/items"
+	emb := e.models.models["bge-small-en-v1.5"]
+	calls := func() int {
+		emb.mu.Lock()
+		defer emb.mu.Unlock()
+		return len(emb.kinds)
+	}
+	file := formPart{name: "file", filename: "bread.md", contentType: "text/markdown", value: breadMD}
+	wait := formPart{name: "wait_for_completion", value: "true"}
+	first := e.upload(items, 200, file, formPart{name: "metadata", value: `{"team":"kitchen"}`}, wait)
+	before, ver := calls(), e.engine.Version(context.Background(), "kb")
+	if first.Status != "completed" || before == 0 || ver == 0 {
+		t.Fatalf("first upload: %+v, %d embed calls, version %d", first, before, ver)
+	}
+	again := e.upload(items, 200, file, formPart{name: "metadata", value: `{"team":"kitchen"}`}, wait)
+	if again.Status != "completed" || *again.ChunksCount != *first.ChunksCount || calls() != before || e.engine.Version(context.Background(), "kb") != ver {
+		t.Fatalf("unchanged upload: %+v, embed calls %d -> %d, version %d -> %d", again, before, calls(), ver, e.engine.Version(context.Background(), "kb"))
+	}
+	changed := e.upload(items, 200, formPart{name: "file", filename: "bread.md", contentType: "text/markdown", value: breadMD + "\nServe warm.\n"}, wait)
+	if changed.Status != "completed" || calls() == before || e.engine.Version(context.Background(), "kb") == ver {
+		t.Fatalf("changed upload: %+v, embed calls %d -> %d", changed, before, calls())
+	}
+}
+
+// TestAISearchChunkOverlapZero: an instance with chunk_overlap 0 gets
+// chunks that do not overlap; the default overlaps.
+func TestAISearchChunkOverlapZero(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		id, settings string
+		overlap      bool
+	}{{"none", `,"chunk_overlap":0`, false}, {"dflt", ``, true}} {
+		e.json("POST", ais+"/instances", `{"id":"`+tc.id+`","chunk_size":32`+tc.settings+`}`, 200)
+		items := ais + "/namespaces/default/instances/" + tc.id + "/items"
+		it := e.upload(items, 200, formPart{name: "file", filename: "bread.md", value: breadMD}, formPart{name: "wait_for_completion", value: "true"})
+		chunks := decodeInto[[]chunkOut](t, e.json("GET", items+"/"+it.ID+"/chunks", nil, 200))
+		overlaps := false
+		for i := 1; i < len(chunks); i++ {
+			if chunks[i].StartByte < chunks[i-1].EndByte {
+				overlaps = true
+			}
+		}
+		if len(chunks) < 3 || overlaps != tc.overlap {
+			t.Errorf("%s: %d chunks, overlapping %v, want %v", tc.id, len(chunks), overlaps, tc.overlap)
+		}
+	}
+}

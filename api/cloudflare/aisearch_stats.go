@@ -35,40 +35,16 @@ type statsVectorize struct {
 }
 
 func (h *handler) instanceStats(c echo.Context) error {
-	ns, id := namespaceParam(c), c.Param("index")
-	out := statsJSON{FileErrors: map[string]any{}}
-	var idx string
-	var err error
-	h.ais.read(func(d *aisData) {
-		var r *instanceRecord
-		if r, err = findInstance(d, ns, id); err != nil {
-			return
-		}
-		idx = r.Index
-		out.LastActivity = isoTime(r.LastActivity)
-		for _, it := range r.Items {
-			switch it.Status {
-			case itemCompleted:
-				out.Completed++
-			case itemError:
-				out.Error++
-				out.FileErrors[it.Key] = it.Error
-			case itemQueued:
-				out.Queued++
-			case itemRunning:
-				out.Running++
-			}
-			out.Engine.R2.ObjectCount++
-			out.Engine.R2.PayloadSizeBytes += it.FileSize
-		}
-	})
+	st, err := h.ais.Stats(c.Request().Context(), namespaceParam(c), c.Param("index"))
 	if err != nil {
-		return h.fail(c, err)
+		return err
 	}
-	info, err := h.cfg.Engine.Index(c.Request().Context(), idx)
-	if err != nil {
-		return h.fail(c, err)
+	out := statsJSON{Completed: st.Completed, Error: st.Error, Queued: st.Queued, Running: st.Running,
+		LastActivity: isoTime(st.LastActivity), FileErrors: make(map[string]any, len(st.FileErrors)),
+		Engine: statsEngine{R2: statsR2{ObjectCount: st.Files, PayloadSizeBytes: st.Bytes},
+			Vectorize: statsVectorize{Dimensions: st.Dims, VectorsCount: st.Vectors}}}
+	for k, v := range st.FileErrors {
+		out.FileErrors[k] = v
 	}
-	out.Engine.Vectorize = statsVectorize{Dimensions: info.Dims, VectorsCount: info.Stats.Vectors}
 	return ok(c, out)
 }

@@ -7,16 +7,18 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/aisearch"
+	"github.com/ragd/ragd/aisearch/state"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/rag"
 )
 
 // Models resolves installed embedding models by their ragd name
@@ -27,8 +29,11 @@ type Models interface {
 
 // Config configures the Cloudflare-compatible routes.
 type Config struct {
-	// Engine holds the indexes (required for the Vectorize routes).
+	// Engine holds the indexes (required unless Service is set).
 	Engine index.Backend
+	// Service is the retrieval service AI Search ingests, searches and
+	// answers through. Nil: one is made from Engine, Models and Generator.
+	Service *rag.Service
 	// Models gives the Workers AI embedding route its models (nil: 503).
 	Models Models
 	// InstalledModels, when set, lists installed embedding models by ragd
@@ -46,9 +51,9 @@ type Config struct {
 	// creation times, metadata indexes and last mutation ids, and the AI
 	// Search namespaces, instances and items. Replicas that share a
 	// Weaviate cluster share it through the cluster (weaviate.Backend is
-	// a StateStore). Nil: JSON files in StateDir (memory only when StateDir
+	// a state.Store). Nil: JSON files in StateDir (memory only when StateDir
 	// is empty too).
-	State index.StateStore
+	State state.Store
 	// StateDir holds those files when State is nil, and the uploads to AI
 	// Search instances until they are indexed (in memory when empty).
 	StateDir string
@@ -83,9 +88,7 @@ type Service struct{ h *handler }
 // Close stops the item worker: the item being indexed, if any, is
 // cancelled and stays queued, with its upload kept, so the next start
 // indexes it. Call it before closing the engine. It is safe to call twice.
-func (s *Service) Close() {
-	s.h.closeOnce.Do(s.h.worker.stop)
-}
+func (s *Service) Close() { s.h.ais.Close() }
 
 // Register mounts the routes on e under /client/v4. It also makes errors
 // that echo's middleware returns for these paths (a body over the server's
@@ -101,17 +104,28 @@ func Register(e *echo.Echo, cfg Config) *Service {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
 	if cfg.MaxItemBytes <= 0 {
-		cfg.MaxItemBytes = DefaultMaxItemBytes
+		cfg.MaxItemBytes = aisearch.DefaultMaxItemBytes
 	}
 	if cfg.State == nil {
-		cfg.State = index.NewFileStateStore(cfg.StateDir)
+		cfg.State = state.NewFileStore(cfg.StateDir)
 	}
-	if cfg.Replica == "" {
-		host, _ := os.Hostname()
-		cfg.Replica = host + ":" + cfg.StateDir
+	if cfg.Service == nil && cfg.Engine != nil {
+		rc := rag.Config{Backend: cfg.Engine, Generator: cfg.Generator, Logger: cfg.Logger}
+		if cfg.Models != nil {
+			rc.Models = cfg.Models
+		}
+		cfg.Service, _ = rag.New(rc) // only fails without a backend
 	}
-	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.State, cfg.Logger), locks: map[string]*sync.Mutex{},
-		ais: newAISStore(cfg.State, cfg.StateDir, cfg.Replica, cfg.Logger)}
+	if cfg.Engine == nil && cfg.Service != nil {
+		cfg.Engine = cfg.Service.Backend()
+	}
+	if cfg.Generator == nil && cfg.Service != nil {
+		cfg.Generator = cfg.Service.Generator()
+	}
+	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.State, cfg.Logger), locks: map[string]*sync.Mutex{}}
+	h.ais = aisearch.New(aisearch.Config{Indexes: cfg.Engine, Retrieval: cfg.Service, Models: cfg.Models,
+		ResolveModel: h.embeddingModel, ModelHint: h.installed, DefaultModel: cfg.DefaultModel, State: cfg.State,
+		Dir: cfg.StateDir, Replica: cfg.Replica, MaxItemBytes: cfg.MaxItemBytes, WriteLock: h.writeLock, Logger: cfg.Logger})
 	g := e.Group("/client/v4/accounts/:account_id")
 	v := g.Group("/vectorize/v2/indexes")
 	v.POST("", h.createIndex)
@@ -139,21 +153,18 @@ func Register(e *echo.Echo, cfg Config) *Service {
 		}
 		h.writeError(err, c)
 	}
-	h.startWorker()
 	return &Service{h: h}
 }
 
 type handler struct {
 	cfg   Config
 	log   *slog.Logger
-	state *state
+	state *vectorizeState
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex // per-index write locks (insert checks, then writes)
 
-	ais       *aisStore
-	worker    *itemWorker
-	closeOnce sync.Once
+	ais *aisearch.Service
 }
 
 // writeLock serialises this package's writes to one index, so insert's
@@ -205,10 +216,6 @@ func (h *handler) writeError(err error, c echo.Context) {
 	cl, msg := api.PrepareError(h.log, c, err)
 	_ = c.JSON(cl.Status, envelope{Result: nil, Success: false, Errors: []cfError{{Code: cl.Number, Message: msg}}, Messages: []cfError{}})
 }
-
-// fail returns err for the route's error writer. It is kept for the AI
-// Search handlers, which call it; the others return their errors directly.
-func (h *handler) fail(_ echo.Context, err error) error { return err }
 
 // noRoute answers every other /client/v4 request in Cloudflare's
 // envelope: 405 with an Allow header when the path is served for other

@@ -12,15 +12,18 @@
 //     installed ragd models, and text generation (prompt or messages,
 //     optionally streamed as server-sent events) through the configured
 //     generate.Generator.
-//   - AI Search under /accounts/:account_id/ai-search: namespaces (a
-//     "default" one always exists), instances (each one ragd index with
-//     its chunking, embedding model and retrieval defaults), items (files
-//     uploaded as multipart/form-data, indexed through ragd's loaders,
-//     chunker and embedder, in the request or by a background worker that
+//   - AI Search under /accounts/:account_id/ai-search, served by package
+//     aisearch: namespaces (a "default" one always exists), instances
+//     (each one ragd index with its chunking, embedding model and
+//     retrieval defaults), items (files uploaded as multipart/form-data,
+//     indexed in the request or by aisearch's background worker, which
 //     Service.Close stops), item chunks, instance stats, and search and
 //     chat completions at instance and namespace level: search returns
 //     chunks with scoring details, chat answers the last user message from
 //     them with ragd's grounded-answer prompt.
+//
+// This package is the wire adapter: it decodes requests, calls the
+// engine, the generator or aisearch, and encodes the results.
 //
 // Every response, success or failure, is Cloudflare's envelope
 // {"result", "success", "errors": [{"code", "message"}], "messages"}.
@@ -29,6 +32,7 @@
 // ignored: ragd has one tenant.
 //
 // Register mounts the routes on an existing echo router; cmd/ragd calls it
-// on the main server and closes the returned Service before the engine. See docs/cloudflare.md for the limits and the
+// on the main server and closes the returned Service before the engine.
+// See docs/cloudflare.md for the limits and the
 // differences from Cloudflare.
 package cloudflare

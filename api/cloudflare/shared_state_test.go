@@ -7,16 +7,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ragd/ragd/aisearch/state"
 	"github.com/ragd/ragd/api/cloudflare"
 	"github.com/ragd/ragd/data"
-	"github.com/ragd/ragd/index"
 )
 
-// sharedStore is a FileStateStore that says it is shared, as the Weaviate
+// sharedStore is a FileStore that says it is shared, as the Weaviate
 // backend's store is, and can make the next saves lose to a "concurrent"
 // write.
 type sharedStore struct {
-	*index.FileStateStore
+	*state.FileStore
 	mu        sync.Mutex
 	conflicts int
 	loads     int // LoadState calls (whole documents fetched)
@@ -26,7 +26,7 @@ func (s *sharedStore) LoadState(ctx context.Context, key string) ([]byte, uint64
 	s.mu.Lock()
 	s.loads++
 	s.mu.Unlock()
-	return s.FileStateStore.LoadState(ctx, key)
+	return s.FileStore.LoadState(ctx, key)
 }
 
 func (s *sharedStore) loadCount() int {
@@ -47,7 +47,7 @@ func (s *sharedStore) SaveState(ctx context.Context, key string, value []byte, p
 	if lose {
 		return 0, fmt.Errorf("state %s: %w", key, data.ErrConflict)
 	}
-	return s.FileStateStore.SaveState(ctx, key, value, prev)
+	return s.FileStore.SaveState(ctx, key, value, prev)
 }
 
 func (s *sharedStore) loseNext(n int) {
@@ -61,7 +61,7 @@ func (s *sharedStore) loseNext(n int) {
 func twoReplicas(t *testing.T) (a, b *env, store *sharedStore) {
 	t.Helper()
 	a = newEnv(t)
-	store = &sharedStore{FileStateStore: index.NewFileStateStore("")}
+	store = &sharedStore{FileStore: state.NewFileStore("")}
 	a = newEnvWith(t, a.engine, t.TempDir(), a.models, func(c *cloudflare.Config) { c.State, c.Replica = store, "a" })
 	b = newEnvWith(t, a.engine, t.TempDir(), a.models, func(c *cloudflare.Config) { c.State, c.Replica = store, "b" })
 	return a, b, store

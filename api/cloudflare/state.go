@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/aisearch/state"
 )
 
 // indexState is the Vectorize bookkeeping ragd's engine does not keep.
@@ -25,28 +25,27 @@ type metadataIndex struct {
 	IndexType    string `json:"indexType"`
 }
 
-// state holds indexState per index name in the state document
+// vectorizeState holds indexState per index name in the state document
 // "cloudflare-state" (cloudflare-state.json in the data folder of the
 // embedded backend; shared by every replica on Weaviate).
-type state struct {
-	d *doc[map[string]indexState]
+type vectorizeState struct {
+	d *state.Doc[map[string]indexState]
 }
 
 const stateKey = "cloudflare-state"
 
-func newState(store index.StateStore, log *slog.Logger) *state {
-	return &state{d: &doc[map[string]indexState]{store: store, key: stateKey, log: log,
-		fix: func(m *map[string]indexState) {
-			if *m == nil {
-				*m = map[string]indexState{}
-			}
-		}}}
+func newState(store state.Store, log *slog.Logger) *vectorizeState {
+	return &vectorizeState{d: state.NewDoc(store, stateKey, log, func(m *map[string]indexState) {
+		if *m == nil {
+			*m = map[string]indexState{}
+		}
+	})}
 }
 
 // get returns a copy of an index's state (zero if none).
-func (s *state) get(name string) indexState {
+func (s *vectorizeState) get(name string) indexState {
 	var st indexState
-	s.d.read(func(m *map[string]indexState) {
+	s.d.Read(func(m *map[string]indexState) {
 		st = (*m)[name]
 		st.MetadataIndexes = append([]metadataIndex(nil), st.MetadataIndexes...)
 	})
@@ -55,8 +54,8 @@ func (s *state) get(name string) indexState {
 
 // update changes an index's state and saves it. fn may return an error
 // to abort the change.
-func (s *state) update(name string, fn func(st *indexState) error) error {
-	return s.d.update(func(m *map[string]indexState) error {
+func (s *vectorizeState) update(name string, fn func(st *indexState) error) error {
+	return s.d.Update(func(m *map[string]indexState) error {
 		st := (*m)[name]
 		st.MetadataIndexes = append([]metadataIndex(nil), st.MetadataIndexes...)
 		if err := fn(&st); err != nil {
@@ -68,16 +67,16 @@ func (s *state) update(name string, fn func(st *indexState) error) error {
 }
 
 // reset starts an index's state afresh (on create).
-func (s *state) reset(name string, now time.Time) error {
-	return s.d.update(func(m *map[string]indexState) error {
+func (s *vectorizeState) reset(name string, now time.Time) error {
+	return s.d.Update(func(m *map[string]indexState) error {
 		(*m)[name] = indexState{CreatedOn: now, ModifiedOn: now}
 		return nil
 	})
 }
 
 // remove forgets an index (on delete).
-func (s *state) remove(name string) error {
-	return s.d.update(func(m *map[string]indexState) error {
+func (s *vectorizeState) remove(name string) error {
+	return s.d.Update(func(m *map[string]indexState) error {
 		delete(*m, name)
 		return nil
 	})
@@ -85,14 +84,14 @@ func (s *state) remove(name string) error {
 
 // mutation records a completed write and returns its id. The write is
 // already durable, so a failure to record it is logged, not returned.
-func (s *state) mutation(name string) string {
+func (s *vectorizeState) mutation(name string) string {
 	id := newMutationID()
 	now := time.Now().UTC()
 	if err := s.update(name, func(st *indexState) error {
 		st.LastMutation, st.LastMutationAt, st.ModifiedOn = id, now, now
 		return nil
 	}); err != nil {
-		s.d.log.Warn("recording a Vectorize mutation failed", "index", name, "err", err)
+		s.d.Logger().Warn("recording a Vectorize mutation failed", "index", name, "err", err)
 	}
 	return id
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/index/ann"
 	"github.com/ragd/ragd/index/weaviate"
+	"github.com/ragd/ragd/rag"
 )
 
 // app is the wired-up system a command works with.
@@ -28,6 +29,9 @@ type app struct {
 	backend index.Backend
 	engine  *index.Engine // the embedded engine; nil with another backend
 	pool    *modelPool
+	// cache is the embedding cache kept beside a backend that has none of
+	// its own (Weaviate); nil on the embedded engine, which keeps its own.
+	cache *index.Store
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
@@ -46,7 +50,44 @@ func openApp(ctx context.Context, e *env) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &app{cfg: e.cfg, log: log, backend: b, engine: eng, pool: pool}, nil
+	a := &app{cfg: e.cfg, log: log, backend: b, engine: eng, pool: pool}
+	if a.cache, err = openSideCache(b, e.cfg.DataDir); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// openSideCache opens an embedding cache in dir for a backend that keeps
+// none of its own (nil for one that does), so that re-ingesting unchanged
+// text embeds nothing on every backend.
+func openSideCache(b index.Backend, dir string) (*index.Store, error) {
+	if _, ok := b.(index.VectorCacher); ok {
+		return nil, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return index.OpenStore(filepath.Join(dir, "embedcache.db"))
+}
+
+// service is the retrieval service over the app's backend, models and
+// embedding cache, answering with gen (nil: no Ask).
+func (a *app) service(gen generate.Generator) *rag.Service {
+	return newService(a.backend, a.pool, a.cache, gen, a.log)
+}
+
+// newService wires the retrieval service.
+func newService(b index.Backend, pool *modelPool, cache *index.Store, gen generate.Generator, log *slog.Logger) *rag.Service {
+	rc := rag.Config{Backend: b, Models: poolAdapter{pool}, Reranker: pool, Generator: gen, Logger: log}
+	if cache != nil {
+		rc.Cache = cache
+	}
+	svc, err := rag.New(rc)
+	if err != nil {
+		panic(err) // only without a backend: a wiring bug
+	}
+	return svc
 }
 
 // openBackend opens the configured index tier: the embedded engine in dir,
@@ -59,7 +100,7 @@ func openBackend(ctx context.Context, cfg Config, dir string, log *slog.Logger, 
 	}
 	switch cfg.Backend {
 	case "", "embedded":
-		eng, err := index.Open(ctx, index.Options{Dir: dir, Logger: log, Embedder: pool, Reranker: pool, Vector: cfg.vectorOptions()})
+		eng, err := index.Open(ctx, index.Options{Dir: dir, Logger: log, Vector: cfg.vectorOptions()})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -78,7 +119,7 @@ func (c Config) vectorOptions() index.VectorOptions {
 
 func openWeaviate(ctx context.Context, cfg Config, log *slog.Logger, pool *modelPool) (*weaviate.Backend, error) {
 	b, err := weaviate.Open(ctx, weaviate.Config{URL: cfg.WeaviateURL, GRPC: cfg.WeaviateGRPC, APIKey: cfg.WeaviateKey,
-		Replication: cfg.WeaviateReplication, Consistency: cfg.WeaviateConsistency, Embedder: pool, Reranker: pool, Logger: log,
+		Replication: cfg.WeaviateReplication, Consistency: cfg.WeaviateConsistency, Logger: log,
 		Vector: cfg.vectorOptions()})
 	if err != nil {
 		return nil, err
@@ -87,35 +128,42 @@ func openWeaviate(ctx context.Context, cfg Config, log *slog.Logger, pool *model
 	return b, nil
 }
 
-// embedded returns the embedded engine, or says that the command needs it.
-func (a *app) embedded(what string) (*index.Engine, error) {
-	if a.engine == nil {
-		return nil, fmt.Errorf("%w: %s works on the embedded backend only (this ragd uses --backend %s)", data.ErrUnsupported, what, a.cfg.Backend)
+// capability returns the backend as the optional capability T
+// (index.Checker, index.Snapshotter, ...), or says that the command needs
+// a backend that has it.
+func capability[T any](a *app, what string) (T, error) {
+	c, ok := a.backend.(T)
+	if !ok {
+		return c, fmt.Errorf("%w: %s works on the embedded backend only (this ragd uses --backend %s)", data.ErrUnsupported, what, a.cfg.Backend)
 	}
-	return a.engine, nil
+	return c, nil
 }
 
-func (a *app) Close() error { return a.backend.Close() }
+func (a *app) Close() error {
+	err := a.backend.Close()
+	if a.cache != nil {
+		err = errors.Join(err, a.cache.Close())
+	}
+	return err
+}
 
 // ensureIndex returns an index's config, creating the index (with the
 // configured default model) when create is set and it does not exist.
 func (a *app) ensureIndex(ctx context.Context, name, model string, create bool) (data.IndexConfig, error) {
-	info, err := a.backend.Index(ctx, name)
+	return a.ensureIndexWith(ctx, data.IndexConfig{Name: name, Model: model}, create)
+}
+
+// ensureIndexWith is ensureIndex creating the index as cfg describes.
+func (a *app) ensureIndexWith(ctx context.Context, cfg data.IndexConfig, create bool) (data.IndexConfig, error) {
+	info, err := a.backend.Index(ctx, cfg.Name)
 	if err == nil {
 		return info.IndexConfig, nil
 	}
 	if !create || !isNotFound(err) {
 		return data.IndexConfig{}, err
 	}
-	cfg := data.IndexConfig{Name: name}
-	if !noModel(model) {
-		emb, err := a.pool.Embedder(ctx, model)
-		if err != nil {
-			return data.IndexConfig{}, err
-		}
-		cfg.Model, cfg.Dims, cfg.Metric = model, emb.Info().Dims, data.Cosine
-	}
-	return a.backend.CreateIndex(ctx, cfg)
+	info, err = a.service(nil).CreateIndex(ctx, cfg)
+	return info.IndexConfig, err
 }
 
 // generator builds the configured answer generator.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
-	"github.com/ragd/ragd/index"
 )
 
 // syntheticEmbedder gives each text a deterministic pseudo-random unit
@@ -57,9 +56,24 @@ type queryStats struct {
 	p50, p99, max, qps float64
 }
 
+// syntheticModels resolves the synthetic embedder's name (and only it).
+type syntheticModels struct{ se syntheticEmbedder }
+
+func (m syntheticModels) Embedder(_ context.Context, name string) (embed.Embedder, error) {
+	if name != m.se.Info().ID {
+		return nil, fmt.Errorf("model %q: %w", name, embed.ErrModelNotFound)
+	}
+	return m.se, nil
+}
+
+// searcher runs one query on an index (the retrieval service).
+type searcher interface {
+	Search(ctx context.Context, name string, q data.Query) ([]data.Hit, error)
+}
+
 // benchQueries runs every query once, spread over the given number of
 // concurrent clients, and reports throughput and latency percentiles (ms).
-func benchQueries(ctx context.Context, b index.Backend, name string, qs []string, clients int, mk func(string) data.Query) (queryStats, error) {
+func benchQueries(ctx context.Context, b searcher, name string, qs []string, clients int, mk func(string) data.Query) (queryStats, error) {
 	lat := make([]float64, len(qs))
 	var next int
 	var mu sync.Mutex

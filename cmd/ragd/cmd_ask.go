@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/rag"
 )
 
 func init() {
@@ -40,25 +41,22 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hits, err := a.backend.Search(ctx, *name, data.Query{Text: question, TopK: *topK, Mode: data.Mode(*mode)})
-	if err != nil {
-		return err
-	}
 	opts := generate.AnswerOptions{MaxTokens: *maxTokens, Temperature: *temperature}
-	var emit func(generate.AnswerEvent) error
+	var emit func(rag.Event) error
 	if !*asJSON {
-		emit = func(ev generate.AnswerEvent) error {
-			if ev.Type == "token" {
+		emit = func(ev rag.Event) error {
+			if ev.Type == rag.EventToken {
 				_, err := fmt.Fprint(e.stdout, ev.Delta)
 				return err
 			}
 			return nil
 		}
 	}
-	ans, err := generate.Answer(ctx, gen, question, hits, opts, emit)
+	res, err := a.service(gen).Ask(ctx, *name, rag.AskRequest{Query: data.Query{Text: question, TopK: *topK, Mode: data.Mode(*mode)}, Answer: opts}, emit)
 	if err != nil {
 		return err
 	}
+	ans, hits := res.Answer, res.Hits
 	if *asJSON {
 		type cite struct {
 			N       int    `json:"n"`

@@ -12,11 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/eval"
 	"github.com/ragd/ragd/index/ann/annbench"
-	"github.com/ragd/ragd/ingest"
+	"github.com/ragd/ragd/rag"
 )
 
 func init() {
@@ -145,7 +144,14 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 	if e.cfg.Backend == "weaviate" {
 		defer func() { _ = b.DropIndex(context.WithoutCancel(ctx), name) }()
 	}
-	ic := ingest.Config{Index: name, Cache: api.EmbeddingCache(b)}
+	a := &app{cfg: e.cfg, log: log, backend: b, engine: eng, pool: pool}
+	if a.cache, err = openSideCache(b, filepath.Join(tmp, "data")); err != nil {
+		return err
+	}
+	if a.cache != nil {
+		defer a.cache.Close()
+	}
+	svc := a.service(nil)
 	var icfg data.IndexConfig
 	var qvec func(string) []float32
 	if *synth > 0 {
@@ -154,33 +160,29 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 		if _, err := b.CreateIndex(ctx, icfg); err != nil {
 			return err
 		}
-		ic.Embedder, ic.Cache = se, nil
-		qvec = se.vector
-	} else {
-		a := &app{cfg: e.cfg, log: log, backend: b, engine: eng, pool: pool}
-		if icfg, err = a.ensureIndex(ctx, name, e.cfg.Model, true); err != nil {
+		// Synthetic vectors are cheap: no cache, and queries carry theirs.
+		svc, err = rag.New(rag.Config{Backend: b, Models: syntheticModels{se}, NoCache: true, Logger: log})
+		if err != nil {
 			return err
 		}
-		if icfg.Model != "" {
-			if ic.Embedder, err = pool.Embedder(ctx, icfg.Model); err != nil {
-				return err
-			}
-		}
+		qvec = se.vector
+	} else if icfg, err = a.ensureIndex(ctx, name, e.cfg.Model, true); err != nil {
+		return err
 	}
 	bar := newProgressBar(e.stderr, true)
-	ic.Progress = bar.update
-	sum, err := ingest.Run(ctx, b, []string{corpus}, ic)
+	res, err := svc.IngestFiles(ctx, name, []string{corpus}, rag.FileOptions{IngestOptions: rag.IngestOptions{Progress: bar.update}})
 	bar.done()
 	if err != nil {
 		return err
 	}
+	sum := res.Summary
 	out := map[string]any{"backend": orDash(e.cfg.Backend), "corpus": label, "model": orDash(icfg.Model), "docs": sum.Docs, "chunks": sum.Chunks,
 		"ingest_s": sum.Elapsed.Seconds(), "chunks_per_s": sum.ChunksPerSecond(), "failed": sum.Failed}
 	if target == "search" {
 		if len(qs) > *queries {
 			qs = qs[:*queries]
 		}
-		res, err := benchQueries(ctx, b, name, qs, *clients, func(q string) data.Query {
+		res, err := benchQueries(ctx, svc, name, qs, *clients, func(q string) data.Query {
 			dq := data.Query{Text: q, TopK: *topK, Mode: data.Mode(*mode)}
 			if qvec != nil && dq.Mode != data.ModeBM25 {
 				dq.Vector = qvec(q)

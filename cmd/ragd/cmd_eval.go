@@ -10,31 +10,29 @@ import (
 	"time"
 
 	"github.com/ragd/ragd/data"
-	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/eval"
-	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/ingest"
+	"github.com/ragd/ragd/rag"
 )
 
 func init() {
 	register(&command{name: "eval", summary: "measure retrieval quality on a test collection (or 'eval compare A.json B.json')", run: runEval})
 }
 
-// evalTarget adapts one index to eval's Searcher and Loader.
+// evalTarget adapts one index of the retrieval service to eval's
+// Searcher and Loader.
 type evalTarget struct {
-	engine index.Backend
-	name   string
-	emb    embed.Embedder
-	cache  ingest.VectorCache
-	chunk  ingest.ChunkOptions
+	svc   *rag.Service
+	name  string
+	chunk ingest.ChunkOptions
 }
 
 func (t *evalTarget) Search(ctx context.Context, q data.Query) ([]data.Hit, error) {
-	return t.engine.Search(ctx, t.name, q)
+	return t.svc.Search(ctx, t.name, q)
 }
 
 func (t *evalTarget) AddDocuments(ctx context.Context, docs []data.Document) error {
-	_, err := ingest.Documents(ctx, t.engine, docs, ingest.Config{Index: t.name, Embedder: t.emb, Cache: t.cache, Chunk: t.chunk})
+	_, err := t.svc.Ingest(ctx, t.name, docs, rag.IngestOptions{Chunk: t.chunk})
 	return err
 }
 
@@ -96,7 +94,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			dir, name = tmp, "eval"
 		}
 	}
-	b, eng, err := openBackend(ctx, e.cfg, dir, log, pool)
+	b, _, err := openBackend(ctx, e.cfg, dir, log, pool)
 	if err != nil {
 		return err
 	}
@@ -104,17 +102,22 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if weaviateTemp {
 		defer func() { _ = b.DropIndex(context.WithoutCancel(ctx), name) }()
 	}
-	t := &evalTarget{engine: b, name: name, chunk: ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap}}
-	if eng != nil {
-		t.cache = eng.Store()
+	cache, err := openSideCache(b, dir)
+	if err != nil {
+		return err
 	}
+	if cache != nil {
+		defer cache.Close()
+	}
+	t := &evalTarget{svc: newService(b, pool, cache, nil, log), name: name, chunk: ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap}}
 	if *indexName == "" {
 		cfg := data.IndexConfig{Name: name}
 		if needVectors && !noModel(e.cfg.Model) {
-			if t.emb, err = pool.Embedder(ctx, e.cfg.Model); err != nil {
+			emb, err := pool.Embedder(ctx, e.cfg.Model)
+			if err != nil {
 				return err
 			}
-			cfg.Model, cfg.Dims, cfg.Metric = e.cfg.Model, t.emb.Info().Dims, data.Cosine
+			cfg.Model, cfg.Dims, cfg.Metric = e.cfg.Model, emb.Info().Dims, data.Cosine
 		}
 		if _, err := b.CreateIndex(ctx, cfg); err != nil {
 			return err

@@ -123,7 +123,7 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	eng, err := a.embedded("reindex (without --to)")
+	eng, err := capability[index.Checker](a, "reindex (without --to)")
 	if err != nil {
 		return err
 	}

@@ -3,16 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
-	"github.com/ragd/ragd/api"
 	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/ragd/ragd/data"
-	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/ingest"
+	"github.com/ragd/ragd/rag"
 	"golang.org/x/term"
 )
 
@@ -26,8 +26,8 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	var include, exclude multiFlag
 	fs.Var(&include, "include", "glob of files to include under folders (repeatable; ** matches folders)")
 	fs.Var(&exclude, "exclude", "glob of files to exclude (repeatable)")
-	chunkSize := fs.Int("chunk-size", 256, "chunk size in tokens")
-	overlap := fs.Int("chunk-overlap", 32, "chunk overlap in tokens")
+	chunkSize := fs.Int("chunk-size", 256, "chunk size in tokens (default: the size stored with the index, else 256)")
+	overlap := fs.Int("chunk-overlap", 32, "chunk overlap in tokens (default: the overlap stored with the index, else 32)")
 	sync := fs.Bool("sync", false, "delete documents whose source under the given paths vanished")
 	force := fs.Bool("force", false, "rewrite documents even when unchanged")
 	format := fs.String("format", "", "force a format: txt, md, html, pdf, jsonl")
@@ -49,29 +49,36 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	icfg, err := a.ensureIndex(ctx, *name, a.cfg.Model, true)
+	create := data.IndexConfig{Name: *name, Model: a.cfg.Model}
+	if *chunkSize > 0 && *overlap >= 0 && *overlap < *chunkSize {
+		create.ChunkSize, create.ChunkOverlap = *chunkSize, *overlap
+	}
+	icfg, err := a.ensureIndexWith(ctx, create, true)
 	if err != nil {
 		return err
 	}
-	var emb embed.Embedder
-	if icfg.Model != "" {
-		if emb, err = a.pool.Embedder(ctx, icfg.Model); err != nil {
-			return err
-		}
+	// The index's stored chunk settings apply unless the flags are given
+	// (a new index stores the flags' values).
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var chunk ingest.ChunkOptions
+	if set["chunk-size"] || icfg.ChunkSize == 0 {
+		chunk.Size = *chunkSize
 	}
-	cfg := ingest.Config{
-		Index: *name, Include: include, Exclude: exclude, Sync: *sync, Force: *force, Workers: *workers,
-		Load:     ingest.LoadOptions{Format: *format},
-		Chunk:    ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap},
-		Embedder: emb, Cache: api.EmbeddingCache(a.backend), Logger: a.log, Stdin: e.stdin,
+	if set["chunk-overlap"] || icfg.ChunkOverlap == 0 {
+		chunk.Overlap = *overlap
 	}
 	bar := newProgressBar(e.stderr, !*quiet)
-	cfg.Progress = bar.update
-	sum, err := ingest.Run(ctx, a.backend, paths, cfg)
+	res, err := a.service(nil).IngestFiles(ctx, *name, paths, rag.FileOptions{
+		IngestOptions: rag.IngestOptions{Force: *force, Chunk: chunk, Progress: bar.update},
+		Include:       include, Exclude: exclude, Sync: *sync, Workers: *workers,
+		Load: ingest.LoadOptions{Format: *format}, Stdin: e.stdin, Logger: a.log,
+	})
 	bar.done()
 	if err != nil {
 		return err
 	}
+	sum := res.Summary
 	if *asJSON {
 		return json.NewEncoder(e.stdout).Encode(map[string]any{
 			"index": *name, "files": sum.Files, "docs": sum.Docs, "chunks": sum.Chunks, "skipped": sum.Skipped,
@@ -81,7 +88,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "ingested into %q: %d files, %d docs written, %d chunks, %d unchanged, %d failed, %d deleted in %s (%.0f chunks/s)\n",
 		*name, sum.Files, sum.Docs, sum.Chunks, sum.Skipped, sum.Failed, sum.Deleted, sum.Elapsed.Round(time.Millisecond), sum.ChunksPerSecond())
-	if emb != nil {
+	if icfg.Model != "" {
 		fmt.Fprintf(e.stdout, "embedded %d chunks with %s (%d from cache)\n", sum.Embedded, icfg.Model, sum.CacheHits)
 	}
 	for i, f := range sum.Failures {

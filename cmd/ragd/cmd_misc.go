@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ragd/ragd/index"
 	"runtime"
 	"text/tabwriter"
 
@@ -85,7 +86,7 @@ func runModels(ctx context.Context, e *env, args []string) error {
 	pool := newModelPool(e.cfg, newLogger(e.cfg, e.stderr))
 	switch verb {
 	case "list", "ls":
-		ms := pool.list()
+		ms := pool.List()
 		if *asJSON {
 			if ms == nil {
 				ms = []modelInfo{}
@@ -123,7 +124,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	eng, err := a.embedded("check")
+	eng, err := capability[index.Checker](a, "check")
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func pullModel(ctx context.Context, e *env, pool *modelPool, name string) error 
 	if endpoint == "" {
 		return usageErr("set HF_ENDPOINT to the Hugging Face hub's URL (or a mirror's) to pull models")
 	}
-	p, err := hub.New(hub.Config{Endpoint: endpoint, Token: os.Getenv("HF_TOKEN"), ModelsDir: pool.modelsDir(), Logger: pool.log})
+	p, err := hub.New(hub.Config{Endpoint: endpoint, Token: os.Getenv("HF_TOKEN"), ModelsDir: pool.ModelsDir(), Logger: pool.Logger()})
 	if err != nil {
 		return err
 	}

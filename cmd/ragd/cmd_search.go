@@ -86,7 +86,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.Close()
 	start := time.Now()
-	hits, err := a.backend.Search(ctx, *name, q)
+	hits, err := a.service(nil).Search(ctx, *name, q)
 	if err != nil {
 		return err
 	}

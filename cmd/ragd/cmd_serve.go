@@ -8,13 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ragd/ragd/aisearch/state"
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/api/auth"
 	"github.com/ragd/ragd/api/cloudflare"
 	"github.com/ragd/ragd/api/rcache"
 	"github.com/ragd/ragd/api/web"
-	"github.com/ragd/ragd/embed"
-	"github.com/ragd/ragd/index"
 )
 
 func init() {
@@ -52,14 +51,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			a.log.Warn("default model not available; vector search needs it", "model", a.cfg.Model, "err", err)
 		}
 	}
-	srv := api.New(api.Config{Engine: a.backend, TrustedProxies: proxies, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
+	svc := a.service(gen)
+	srv := api.New(api.Config{Service: svc, Engine: a.backend, TrustedProxies: proxies, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
 		ResultCache: rcache.New(rcache.DefaultConfig())})
 	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
 	// by every replica; embedded, in files in the data folder.
-	state, _ := a.backend.(index.StateStore)
-	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
-		Logger: a.log, State: state, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model})
+	store, _ := a.backend.(state.Store)
+	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Service: svc, Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
+		Logger: a.log, State: store, StateDir: a.cfg.DataDir, InstalledModels: a.pool.Installed, DefaultModel: a.cfg.Model})
 	// Runs before a.Close (deferred earlier): the AI Search item worker
 	// stops, leaving unfinished uploads queued, before the engine closes.
 	defer cf.Close()
@@ -124,22 +124,6 @@ func parseProxies(list string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
-}
-
-// poolAdapter exposes the model pool to the API.
-type poolAdapter struct{ p *modelPool }
-
-func (a poolAdapter) Embedder(ctx context.Context, name string) (embed.Embedder, error) {
-	return a.p.Embedder(ctx, name)
-}
-
-func (a poolAdapter) ListModels() []api.ModelInfo {
-	var out []api.ModelInfo
-	for _, m := range a.p.list() {
-		out = append(out, api.ModelInfo{ID: m.ID, Kind: m.Kind, Dims: m.Dims, SizeBytes: m.SizeBytes,
-			Loaded: m.Loaded, LoadMS: m.LoadMS, MemoryBytes: m.MemoryBytes, MemoryEstimated: m.MemoryEstimated})
-	}
-	return out
 }
 
 // splitList splits a comma-separated setting, dropping empty items.

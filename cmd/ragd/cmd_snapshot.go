@@ -35,7 +35,7 @@ func runSnapshot(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer a.Close()
-		eng, err := a.embedded("snapshot")
+		eng, err := capability[index.Snapshotter](a, "snapshot")
 		if err != nil {
 			return err
 		}

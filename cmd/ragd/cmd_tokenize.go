@@ -31,8 +31,10 @@ func runTokenize(ctx context.Context, e *env, args []string) error {
 		if noModel(e.cfg.Model) || e.cfg.Model == "use-lite" {
 			return usageErr("tokenize needs --tokenizer FILE or --model NAME of an installed BERT-family model")
 		}
-		pool := newModelPool(e.cfg, newLogger(e.cfg, e.stderr))
-		dir := filepath.Join(pool.modelsDir(), e.cfg.Model)
+		dir, err := newModelPool(e.cfg, newLogger(e.cfg, e.stderr)).ModelDir(e.cfg.Model)
+		if err != nil {
+			return err
+		}
 		path = filepath.Join(dir, "tokenizer.json")
 		if _, err := os.Stat(path); err != nil {
 			path = filepath.Join(dir, "vocab.txt")

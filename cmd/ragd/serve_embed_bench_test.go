@@ -60,9 +60,7 @@ type embedServer struct {
 
 // batchStats returns the server's batcher counters.
 func (s *embedServer) batchStats() batch.Stats {
-	s.pool.mu.Lock()
-	defer s.pool.mu.Unlock()
-	if b, ok := s.pool.models[use.ModelID].emb.(*batch.Batcher); ok {
+	if b, ok := s.pool.Loaded(use.ModelID).(*batch.Batcher); ok {
 		return b.Stats()
 	}
 	return batch.Stats{}

@@ -175,12 +175,12 @@ func testWriteAndSearch(t *testing.T, open Open) {
 	b, p := open(t)
 	name := p + "ws"
 	create(t, b, name)
-	v0 := b.Version(name)
+	v0 := b.Version(ctx(), name)
 	res := put(t, b, name, false, corpus()...)
 	if res.Written != 4 || res.Chunks != 5 || res.Skipped != 0 {
 		t.Errorf("put = %+v, want 4 written, 5 chunks", res)
 	}
-	if v1 := b.Version(name); v1 == 0 || v1 == v0 {
+	if v1 := b.Version(ctx(), name); v1 == 0 || v1 == v0 {
 		t.Errorf("version did not move on write: %d -> %d", v0, v1)
 	}
 	info, err := b.Index(ctx(), name)
@@ -256,11 +256,11 @@ func testReplace(t *testing.T, open Open) {
 	name := p + "rep"
 	create(t, b, name)
 	put(t, b, name, false, Doc("d", 1, nil, "first alpha chunk", "second bravo chunk", "third charlie chunk"))
-	v := b.Version(name)
+	v := b.Version(ctx(), name)
 	if res := put(t, b, name, false, Doc("d", 1, nil, "first alpha chunk", "second bravo chunk", "third charlie chunk")); res.Skipped != 1 || res.Written != 0 {
 		t.Errorf("unchanged rewrite = %+v, want skipped", res)
 	}
-	if b.Version(name) != v {
+	if b.Version(ctx(), name) != v {
 		t.Errorf("version moved on a no-op write")
 	}
 	if res := put(t, b, name, true, Doc("d", 1, nil, "first alpha chunk", "second bravo chunk", "third charlie chunk")); res.Written != 1 {
@@ -288,12 +288,12 @@ func testDelete(t *testing.T, open Open) {
 	name := p + "del"
 	create(t, b, name)
 	put(t, b, name, false, corpus()...)
-	v := b.Version(name)
+	v := b.Version(ctx(), name)
 	n, missing, err := b.DeleteDocuments(ctx(), name, []string{"apollo", "ghost", "beagle"})
 	if err != nil || n != 2 || !slices.Equal(missing, []string{"ghost"}) {
 		t.Fatalf("delete = %d %v %v", n, missing, err)
 	}
-	if b.Version(name) == v {
+	if b.Version(ctx(), name) == v {
 		t.Errorf("version did not move on delete")
 	}
 	if hits := search(t, b, name, data.Query{Text: "lunar module", Mode: data.ModeBM25}); len(hits) != 0 {
@@ -409,7 +409,7 @@ func testBadWrites(t *testing.T, open Open) {
 	name := p + "bad"
 	create(t, b, name)
 	put(t, b, name, false, Doc("keep", 1, nil, "the original text"))
-	v := b.Version(name)
+	v := b.Version(ctx(), name)
 	short := Doc("short", 2, nil, "short vector")
 	short.Chunks[0].Vector = short.Chunks[0].Vector[:4]
 	nan := Doc("nan", 3, nil, "nan vector")
@@ -436,7 +436,7 @@ func testBadWrites(t *testing.T, open Open) {
 	if err != nil || info.Stats.Documents != 1 || info.Stats.Chunks != 1 {
 		t.Errorf("a refused write changed the index: %+v %v", info.Stats, err)
 	}
-	if b.Version(name) != v {
+	if b.Version(ctx(), name) != v {
 		t.Errorf("a refused write moved the version")
 	}
 	if hits := search(t, b, name, data.Query{Text: "original", Mode: data.ModeBM25}); len(hits) != 1 {

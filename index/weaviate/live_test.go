@@ -18,10 +18,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragd/ragd/aisearch/state"
+	"github.com/ragd/ragd/aisearch/state/statetest"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/index/backendtest"
 )
+
+// The backend is the shared state.Store of replicas on one cluster.
+var _ state.Store = (*Backend)(nil)
 
 func liveConfig(t *testing.T) Config {
 	t.Helper()
@@ -55,7 +60,7 @@ func TestWeaviateBackendConformance(t *testing.T) {
 		return openLive(t, cfg), uniquePrefix(t)
 	})
 	t.Run("state", func(t *testing.T) {
-		backendtest.RunStateStore(t, openLive(t, cfg), uniquePrefix(t))
+		statetest.Run(t, openLive(t, cfg), uniquePrefix(t))
 	})
 	// A write another replica overwrote between the version check and the
 	// read-back is reported as a conflict, not as success.

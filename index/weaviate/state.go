@@ -9,16 +9,16 @@ import (
 	"strconv"
 
 	"github.com/ragd/ragd/data"
-	"github.com/ragd/ragd/index"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
 	"github.com/weaviate/weaviate/entities/models"
 )
 
-// The backend is an index.StateStore: every ragd replica on the cluster
-// keeps the Cloudflare-compatible API's bookkeeping in one collection,
-// one object per key, read and written at the backend's consistency level.
-var _ index.StateStore = (*Backend)(nil)
+// The backend is a state.Store (package aisearch/state; its live tests
+// check it): every ragd replica on the cluster keeps the
+// Cloudflare-compatible API's and AI Search's bookkeeping in one
+// collection, one object per key, read and written at the backend's
+// consistency level.
 
 const stateClass = "RagdState"
 
@@ -67,7 +67,7 @@ func (b *Backend) readState(ctx context.Context, key string) (stateObj, error) {
 	return stateObj{}, nil
 }
 
-// LoadState implements index.StateStore. The document is read over REST
+// LoadState implements state.Store. The document is read over REST
 // by its object id: gRPC replies are capped at 4 MiB by the client, and an
 // AI Search document with many items outgrows that.
 func (b *Backend) LoadState(ctx context.Context, key string) ([]byte, uint64, error) {
@@ -108,7 +108,7 @@ func (b *Backend) getObject(ctx context.Context, class, id string) (map[string]a
 	return p, nil
 }
 
-// StateVersion implements index.StateStore.
+// StateVersion implements state.Store.
 func (b *Backend) StateVersion(ctx context.Context, key string) (uint64, error) {
 	if b.closed.Load() {
 		return 0, data.ErrClosed
@@ -117,7 +117,7 @@ func (b *Backend) StateVersion(ctx context.Context, key string) (uint64, error) 
 	return o.version, err
 }
 
-// SaveState implements index.StateStore. Weaviate has no conditional
+// SaveState implements state.Store. Weaviate has no conditional
 // write, so this checks the version, writes with a random token and reads
 // the object back: a write that another replica overwrote in the meantime
 // is reported as data.ErrConflict (the caller re-applies its change on
@@ -153,5 +153,5 @@ func (b *Backend) SaveState(ctx context.Context, key string, value []byte, prev 
 	return prev + 1, nil
 }
 
-// Shared implements index.StateStore: other replicas write the documents.
+// Shared implements state.Store: other replicas write the documents.
 func (b *Backend) Shared() bool { return true }

@@ -54,7 +54,7 @@ func TestBadInputsLeaveStoreIntact(t *testing.T) {
 		if before[name], err = readState(ctx, e, name); err != nil {
 			t.Fatal(err)
 		}
-		versions[name] = e.Version(name)
+		versions[name] = e.Version(context.Background(), name)
 	}
 
 	long := strings.Repeat("x", index.MaxDocIDLen+1)
@@ -180,7 +180,7 @@ func TestBadInputsLeaveStoreIntact(t *testing.T) {
 	byCategory["missing resource"]++
 
 	for _, name := range []string{kw, vec} {
-		if v := e.Version(name); v != versions[name] {
+		if v := e.Version(context.Background(), name); v != versions[name] {
 			t.Errorf("%s: version %d -> %d: a refused request changed the index", name, versions[name], v)
 		}
 		got, err := readState(ctx, e, name)

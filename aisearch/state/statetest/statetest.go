@@ -1,19 +1,21 @@
-package backendtest
+// Package statetest is the conformance suite every state.Store passes (the
+// file store here, the Weaviate backend in its live tests).
+package statetest
 
 import (
 	"context"
 	"errors"
 	"testing"
 
+	"github.com/ragd/ragd/aisearch/state"
 	"github.com/ragd/ragd/data"
-	"github.com/ragd/ragd/index"
 )
 
-// RunStateStore checks an index.StateStore: absent keys, versioned saves,
+// Run checks a state.Store: absent keys, versioned saves,
 // stale saves refused with data.ErrConflict and leaving the document as it
 // was, and independent keys. Keys are prefix + a name, so that runs in a
 // shared cluster do not meet.
-func RunStateStore(t *testing.T, s index.StateStore, prefix string) {
+func Run(t *testing.T, s state.Store, prefix string) {
 	t.Helper()
 	ctx := context.Background()
 	k1, k2 := prefix+"state-one", prefix+"state-two"

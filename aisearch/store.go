@@ -1,4 +1,4 @@
-package cloudflare
+package aisearch
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/aisearch/state"
 )
 
 // AI Search bookkeeping: namespaces, instances (each backed by one ragd
@@ -18,39 +18,43 @@ import (
 // Vectorize state; uploaded files wait in a folder until they are indexed.
 const (
 	aisUploadDir = "cloudflare-ai-search-uploads"
-	// defaultNamespace always exists and cannot be deleted.
-	defaultNamespace = "default"
+	// DefaultNamespace always exists and cannot be deleted.
+	DefaultNamespace = "default"
 )
 
 // Item statuses (the SDK's ItemGetResponse.status).
 const (
-	itemQueued    = "queued"
-	itemRunning   = "running"
-	itemCompleted = "completed"
-	itemError     = "error"
+	ItemQueued    = "queued"
+	ItemRunning   = "running"
+	ItemCompleted = "completed"
+	ItemError     = "error"
 )
 
-type namespaceRecord struct {
+// Namespace groups instances.
+type Namespace struct {
 	Name                 string          `json:"name"`
 	Description          *string         `json:"description,omitempty"`
 	PublicEndpointParams json.RawMessage `json:"public_endpoint_params,omitempty"`
 	CreatedAt            time.Time       `json:"created_at"`
 }
 
-type instanceRecord struct {
-	ID           string           `json:"id"`
-	Namespace    string           `json:"namespace"`
-	Index        string           `json:"index"`
-	Model        string           `json:"model,omitempty"` // ragd model name ("" = keyword only)
-	CreatedAt    time.Time        `json:"created_at"`
-	ModifiedAt   time.Time        `json:"modified_at"`
-	LastActivity time.Time        `json:"last_activity,omitzero"`
-	Settings     instanceSettings `json:"settings"`
-	// Items by item id; never copied out of the store (see itemsOf).
-	Items map[string]*itemRecord `json:"items,omitempty"`
+// Instance is one AI Search instance: one ragd index with its settings
+// and the items uploaded to it.
+type Instance struct {
+	ID           string    `json:"id"`
+	Namespace    string    `json:"namespace"`
+	Index        string    `json:"index"`
+	Model        string    `json:"model,omitempty"` // ragd model name ("" = keyword only)
+	CreatedAt    time.Time `json:"created_at"`
+	ModifiedAt   time.Time `json:"modified_at"`
+	LastActivity time.Time `json:"last_activity,omitzero"`
+	Settings     Settings  `json:"settings"`
+	// Items by item id; nil in the copies the Service returns.
+	Items map[string]*Item `json:"items,omitempty"`
 }
 
-type itemRecord struct {
+// Item is one uploaded file and its indexing state.
+type Item struct {
 	ID       string         `json:"id"`
 	Key      string         `json:"key"`
 	Checksum string         `json:"checksum"`
@@ -68,11 +72,14 @@ type itemRecord struct {
 	LastSeenAt  time.Time `json:"last_seen_at"`
 	Generation  int       `json:"generation"` // bumped by each upload of the key
 	ProcessedAt time.Time `json:"processed_at,omitzero"`
+	// Chunking is the chunk size/overlap the item was last indexed with
+	// (a change re-chunks unchanged documents).
+	Chunking string `json:"chunking,omitempty"`
 }
 
 type aisData struct {
-	Namespaces map[string]*namespaceRecord `json:"namespaces"`
-	Instances  map[string]*instanceRecord  `json:"instances"` // by instKey(namespace, id)
+	Namespaces map[string]*Namespace `json:"namespaces"`
+	Instances  map[string]*Instance  `json:"instances"` // by instKey(namespace, id)
 }
 
 func instKey(ns, id string) string { return ns + "/" + id }
@@ -82,7 +89,7 @@ func instKey(ns, id string) string { return ns + "/" + id }
 // indexed wait in a local folder (or in memory when no folder is set),
 // on the replica that received them, which alone indexes them.
 type aisStore struct {
-	d      *doc[aisData]
+	d      *state.Doc[aisData]
 	blobs  string
 	owner  string // this replica, as recorded on the items it must index
 	log    *slog.Logger
@@ -92,34 +99,33 @@ type aisStore struct {
 
 const aisStateKey = "cloudflare-ai-search"
 
-func newAISStore(store index.StateStore, dir, owner string, log *slog.Logger) *aisStore {
+func newAISStore(store state.Store, dir, owner string, log *slog.Logger) *aisStore {
 	s := &aisStore{log: log, owner: owner, memory: map[string][]byte{}}
 	if dir != "" {
 		s.blobs = filepath.Join(dir, aisUploadDir)
 	}
-	s.d = &doc[aisData]{store: store, key: aisStateKey, log: log,
-		fix: func(d *aisData) {
-			if d.Namespaces == nil {
-				d.Namespaces = map[string]*namespaceRecord{}
-			}
-			if d.Instances == nil {
-				d.Instances = map[string]*instanceRecord{}
-			}
-			if _, ok := d.Namespaces[defaultNamespace]; !ok {
-				d.Namespaces[defaultNamespace] = &namespaceRecord{Name: defaultNamespace, CreatedAt: time.Now().UTC()}
-			}
-		}}
+	s.d = state.NewDoc(store, aisStateKey, log, func(d *aisData) {
+		if d.Namespaces == nil {
+			d.Namespaces = map[string]*Namespace{}
+		}
+		if d.Instances == nil {
+			d.Instances = map[string]*Instance{}
+		}
+		if _, ok := d.Namespaces[DefaultNamespace]; !ok {
+			d.Namespaces[DefaultNamespace] = &Namespace{Name: DefaultNamespace, CreatedAt: time.Now().UTC()}
+		}
+	})
 	return s
 }
 
 // read runs fn on the current state; fn must not keep pointers it is given.
-func (s *aisStore) read(fn func(d *aisData)) { s.d.read(fn) }
+func (s *aisStore) read(fn func(d *aisData)) { s.d.Read(fn) }
 
 // update runs fn on the current state and saves it when fn returns nil.
 // fn validates before it changes anything, so an error leaves the state
 // as it was; it may run again on a newer state when another replica
 // changed it at the same time.
-func (s *aisStore) update(fn func(d *aisData) error) error { return s.d.update(fn) }
+func (s *aisStore) update(fn func(d *aisData) error) error { return s.d.Update(fn) }
 
 // putBlob keeps an upload's bytes until it is indexed. Item ids are
 // random UUIDs, safe as file names.

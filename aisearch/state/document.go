@@ -1,4 +1,4 @@
-package cloudflare
+package state
 
 import (
 	"context"
@@ -10,24 +10,38 @@ import (
 	"time"
 
 	"github.com/ragd/ragd/data"
-	"github.com/ragd/ragd/index"
 )
 
 // stateTimeout bounds one load or save of a state document.
 const stateTimeout = 15 * time.Second
 
-// doc is one JSON document of an index.StateStore with a decoded copy.
+// NewDoc returns the document key of store. fix normalises a loaded value,
+// the zero value included (nil maps, required entries): an absent or
+// corrupt document starts as fix(zero value). log receives the failures
+// Read cannot return (nil: discard).
+func NewDoc[T any](store Store, key string, log *slog.Logger, fix func(v *T)) *Doc[T] {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if fix == nil {
+		fix = func(*T) {}
+	}
+	return &Doc[T]{store: store, key: key, log: log, fix: fix}
+}
+
+// Logger is the logger the document reports to.
+func (d *Doc[T]) Logger() *slog.Logger { return d.log }
+
+// Doc is one JSON document of a Store with a decoded copy of type T.
 // Over a shared store (replicas behind one Weaviate cluster) every read
 // reloads it when its version moved and every update is a versioned
 // write, retried on top of the other writer's change when it conflicts;
 // over a local store the copy is the truth and is loaded once.
-type doc[T any] struct {
-	store index.StateStore
+type Doc[T any] struct {
+	store Store
 	key   string
 	log   *slog.Logger
-	// fix normalises a loaded value, the zero value included (nil maps,
-	// required entries): an absent or corrupt document starts as fix(zero)
-	fix func(v *T)
+	fix   func(v *T)
 
 	mu     sync.Mutex
 	loaded bool
@@ -35,7 +49,7 @@ type doc[T any] struct {
 	val    T
 }
 
-func (d *doc[T]) refreshLocked(force bool) error {
+func (d *Doc[T]) refreshLocked(force bool) error {
 	if d.loaded && !force && !d.store.Shared() {
 		return nil
 	}
@@ -70,9 +84,9 @@ func (d *doc[T]) refreshLocked(force bool) error {
 	return nil
 }
 
-// read runs fn on the current value; fn must not keep pointers into it.
+// Read runs fn on the current value; fn must not keep pointers into it.
 // When the store cannot be read, fn sees the last copy (logged).
-func (d *doc[T]) read(fn func(v *T)) {
+func (d *Doc[T]) Read(fn func(v *T)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.refreshLocked(false); err != nil {
@@ -85,10 +99,10 @@ func (d *doc[T]) read(fn func(v *T)) {
 	fn(&d.val)
 }
 
-// update applies fn to the current value and saves it. fn validates before
+// Update applies fn to the current value and saves it. fn validates before
 // it changes anything and may run more than once (after a conflicting
 // write by another replica), each time on the latest value.
-func (d *doc[T]) update(fn func(v *T) error) error {
+func (d *Doc[T]) Update(fn func(v *T) error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for attempt := 0; ; attempt++ {

@@ -1,4 +1,4 @@
-package index
+package state
 
 import (
 	"context"
@@ -12,12 +12,12 @@ import (
 	"github.com/ragd/ragd/data"
 )
 
-// StateStore keeps small named documents (JSON bookkeeping of front ends
-// such as the Cloudflare-compatible API) beside an index tier. Writes are
+// Store keeps small named documents (the JSON bookkeeping of the
+// Cloudflare-compatible API and AI Search) beside an index tier. Writes are
 // versioned: SaveState succeeds only over the version the caller read, so
 // ragd replicas that share a tier can update the same document without
 // losing each other's changes silently.
-type StateStore interface {
+type Store interface {
 	// LoadState returns the document under key and its version; an absent
 	// key is (nil, 0, nil).
 	LoadState(ctx context.Context, key string) (value []byte, version uint64, err error)
@@ -33,10 +33,10 @@ type StateStore interface {
 	Shared() bool
 }
 
-// FileStateStore is the StateStore of one process: each key is a file
+// FileStore is the Store of one process: each key is a file
 // <dir>/<key>.json written atomically (temp file + rename), with versions
 // counted in memory. An empty dir keeps everything in memory.
-type FileStateStore struct {
+type FileStore struct {
 	dir  string
 	mu   sync.Mutex
 	docs map[string]fileDoc
@@ -47,20 +47,20 @@ type fileDoc struct {
 	version uint64
 }
 
-// NewFileStateStore returns a FileStateStore in dir ("" for memory only).
-func NewFileStateStore(dir string) *FileStateStore {
-	return &FileStateStore{dir: dir, docs: map[string]fileDoc{}}
+// NewFileStore returns a FileStore in dir ("" for memory only).
+func NewFileStore(dir string) *FileStore {
+	return &FileStore{dir: dir, docs: map[string]fileDoc{}}
 }
 
-func (s *FileStateStore) path(key string) (string, error) {
+func (s *FileStore) path(key string) (string, error) {
 	if key == "" || strings.ContainsAny(key, `/\`) || strings.HasPrefix(key, ".") {
 		return "", fmt.Errorf("%w: state key %q", data.ErrInvalid, key)
 	}
 	return filepath.Join(s.dir, key+".json"), nil
 }
 
-// LoadState implements StateStore. The first load of a key reads its file.
-func (s *FileStateStore) LoadState(_ context.Context, key string) ([]byte, uint64, error) {
+// LoadState implements Store. The first load of a key reads its file.
+func (s *FileStore) LoadState(_ context.Context, key string) ([]byte, uint64, error) {
 	p, err := s.path(key)
 	if err != nil {
 		return nil, 0, err
@@ -85,14 +85,14 @@ func (s *FileStateStore) LoadState(_ context.Context, key string) ([]byte, uint6
 	return d.value, d.version, nil
 }
 
-// StateVersion implements StateStore.
-func (s *FileStateStore) StateVersion(ctx context.Context, key string) (uint64, error) {
+// StateVersion implements Store.
+func (s *FileStore) StateVersion(ctx context.Context, key string) (uint64, error) {
 	_, v, err := s.LoadState(ctx, key)
 	return v, err
 }
 
-// SaveState implements StateStore.
-func (s *FileStateStore) SaveState(ctx context.Context, key string, value []byte, prev uint64) (uint64, error) {
+// SaveState implements Store.
+func (s *FileStore) SaveState(ctx context.Context, key string, value []byte, prev uint64) (uint64, error) {
 	if _, _, err := s.LoadState(ctx, key); err != nil {
 		return 0, err
 	}
@@ -118,5 +118,5 @@ func (s *FileStateStore) SaveState(ctx context.Context, key string, value []byte
 	return prev + 1, nil
 }
 
-// Shared implements StateStore: only this process writes the files.
-func (s *FileStateStore) Shared() bool { return false }
+// Shared implements Store: only this process writes the files.
+func (s *FileStore) Shared() bool { return false }

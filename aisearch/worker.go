@@ -1,4 +1,4 @@
-package cloudflare
+package aisearch
 
 import (
 	"bytes"
@@ -9,10 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/data"
-	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/ingest"
+	"github.com/ragd/ragd/rag"
 )
 
 // itemJob asks the worker to index one generation of an item.
@@ -34,17 +33,17 @@ type itemWorker struct {
 	closed bool
 }
 
-func (h *handler) startWorker() {
+func (s *Service) startWorker() {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &itemWorker{ctx: ctx, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1)}
-	h.worker = w
+	s.worker = w
 	// Requeue what an earlier run of this replica left unfinished (the
 	// uploads of other replicas wait on their disks, for them).
 	var jobs []itemJob
-	h.ais.read(func(d *aisData) {
+	s.ais.read(func(d *aisData) {
 		for _, inst := range d.Instances {
 			for _, it := range inst.Items {
-				if (it.Status == itemQueued || it.Status == itemRunning) && (it.Owner == "" || it.Owner == h.ais.owner) {
+				if (it.Status == ItemQueued || it.Status == ItemRunning) && (it.Owner == "" || it.Owner == s.ais.owner) {
 					jobs = append(jobs, itemJob{ns: inst.Namespace, inst: inst.ID, item: it.ID, gen: it.Generation})
 				}
 			}
@@ -61,7 +60,7 @@ func (h *handler) startWorker() {
 			if !ok {
 				return
 			}
-			h.processItem(w.ctx, j)
+			s.processItem(w.ctx, j)
 		}
 	}()
 }
@@ -112,18 +111,18 @@ func (w *itemWorker) stop() {
 // processItem indexes one item generation. It returns once the item is
 // completed, failed, superseded, deleted, or put back in the queue
 // because ctx ended.
-func (h *handler) processItem(ctx context.Context, j itemJob) {
-	snapshot := func() (instanceRecord, itemRecord, bool) {
-		var inst instanceRecord
-		var it itemRecord
+func (s *Service) processItem(ctx context.Context, j itemJob) {
+	snapshot := func() (Instance, Item, bool) {
+		var inst Instance
+		var it Item
 		found := false
-		h.ais.read(func(d *aisData) {
+		s.ais.read(func(d *aisData) {
 			r, ok := d.Instances[instKey(j.ns, j.inst)]
 			if !ok {
 				return
 			}
 			p, ok := r.Items[j.item]
-			if !ok || p.Generation != j.gen || (p.Status != itemQueued && p.Status != itemRunning) {
+			if !ok || p.Generation != j.gen || (p.Status != ItemQueued && p.Status != ItemRunning) {
 				return
 			}
 			inst, it, found = *r, *p, true
@@ -135,16 +134,16 @@ func (h *handler) processItem(ctx context.Context, j itemJob) {
 	if !found {
 		return
 	}
-	l := h.writeLock(inst.Index)
+	l := s.writeLock(inst.Index)
 	l.Lock()
 	defer l.Unlock()
 	inst, it, found := snapshot()
 	if !found {
 		return
 	}
-	setItem := func(fn func(it *itemRecord)) bool {
+	setItem := func(fn func(it *Item)) bool {
 		changed := false
-		_ = h.ais.update(func(d *aisData) error {
+		_ = s.ais.update(func(d *aisData) error {
 			r, ok := d.Instances[instKey(j.ns, j.inst)]
 			if !ok {
 				return nil
@@ -160,8 +159,10 @@ func (h *handler) processItem(ctx context.Context, j itemJob) {
 		})
 		return changed
 	}
-	setItem(func(p *itemRecord) { p.Status = itemRunning })
-	docIDs, chunks, warn, err := h.indexItem(ctx, inst, it)
+	setItem(func(p *Item) { p.Status = ItemRunning })
+	docIDs, chunks, warn, err := s.indexItem(ctx, inst, it)
+	size, overlap := inst.chunkSizes()
+	chunking := fmt.Sprintf("%d/%d", size, overlap)
 	// Every document this item may now have in the index: the earlier
 	// upload's and the ones this run wrote (or tried to).
 	written := union(it.DocIDs, docIDs)
@@ -169,28 +170,28 @@ func (h *handler) processItem(ctx context.Context, j itemJob) {
 		// Shutdown or a cancelled request: leave the upload for the next
 		// try, remembering what may have been written so that deleting
 		// the item still finds it.
-		setItem(func(p *itemRecord) { p.Status, p.DocIDs = itemQueued, written })
+		setItem(func(p *Item) { p.Status, p.DocIDs = ItemQueued, written })
 		return
 	}
 	keep := docIDs
 	if err != nil {
 		keep = nil
 	}
-	h.dropStale(inst.Index, written, keep)
+	s.dropStale(inst.Index, written, keep)
 	now := time.Now().UTC()
-	if setItem(func(p *itemRecord) {
+	if setItem(func(p *Item) {
 		p.ProcessedAt, p.DocIDs = now, keep
 		if err != nil {
-			p.Status, p.Error, p.Chunks = itemError, err.Error(), nil
+			p.Status, p.Error, p.Chunks = ItemError, err.Error(), nil
 			return
 		}
 		n := chunks
-		p.Status, p.Error, p.Chunks = itemCompleted, warn, &n
+		p.Status, p.Error, p.Chunks, p.Chunking = ItemCompleted, warn, &n, chunking
 	}) {
-		h.ais.dropBlob(it.ID)
+		s.ais.dropBlob(it.ID)
 	}
 	if err != nil {
-		h.log.Warn("AI Search item failed", "instance", inst.ID, "key", it.Key, "err", err)
+		s.log.Warn("AI Search item failed", "instance", inst.ID, "key", it.Key, "err", err)
 	}
 }
 
@@ -209,7 +210,7 @@ func union(a, b []string) []string {
 
 // dropStale deletes the documents an earlier upload of an item wrote that
 // the new one did not.
-func (h *handler) dropStale(idx string, old, keep []string) {
+func (s *Service) dropStale(idx string, old, keep []string) {
 	kept := map[string]bool{}
 	for _, id := range keep {
 		kept[id] = true
@@ -224,19 +225,20 @@ func (h *handler) dropStale(idx string, old, keep []string) {
 	if len(gone) == 0 {
 		return
 	}
-	if _, _, err := h.cfg.Engine.DeleteDocuments(context.Background(), idx, gone); err != nil && !isNotFound(err) {
-		h.log.Warn("AI Search: removing an item's old documents failed", "index", idx, "err", err)
+	if _, _, err := s.cfg.Indexes.DeleteDocuments(context.Background(), idx, gone); err != nil && !isNotFound(err) {
+		s.log.Warn("AI Search: removing an item's old documents failed", "index", idx, "err", err)
 	}
 }
 
-// indexItem loads, chunks, embeds and writes an item's documents and
-// returns their ids, also when writing them failed part way.
-func (h *handler) indexItem(ctx context.Context, inst instanceRecord, it itemRecord) (docIDs []string, chunks int, warn string, err error) {
-	b, err := h.ais.blob(it.ID)
+// indexItem loads an item's documents and has the retrieval service
+// chunk, embed and write them; it returns their ids, also when writing
+// them failed part way.
+func (s *Service) indexItem(ctx context.Context, inst Instance, it Item) (docIDs []string, chunks int, warn string, err error) {
+	b, err := s.ais.blob(it.ID)
 	if err != nil {
 		return nil, 0, "", err
 	}
-	parsed, err := ingest.LoadReader(ctx, bytes.NewReader(b), it.Key, it.Format, ingest.LoadOptions{MaxFileBytes: h.cfg.MaxItemBytes})
+	parsed, err := ingest.LoadReader(ctx, bytes.NewReader(b), it.Key, it.Format, ingest.LoadOptions{MaxFileBytes: s.cfg.MaxItemBytes})
 	var pe *ingest.PartialError
 	if errors.As(err, &pe) && len(parsed) > 0 {
 		warn, err = pe.Error(), nil
@@ -267,20 +269,26 @@ func (h *handler) indexItem(ctx context.Context, inst instanceRecord, it itemRec
 		docs = append(docs, d)
 		docIDs = append(docIDs, d.ID)
 	}
-	var emb embed.Embedder
-	if inst.Model != "" {
-		if h.cfg.Models == nil {
-			return nil, 0, "", fmt.Errorf("embedding model %q: no models configured: %w", inst.Model, data.ErrUnavailable)
-		}
-		if emb, err = h.cfg.Models.Embedder(ctx, inst.Model); err != nil {
-			return nil, 0, "", err
-		}
-	}
+	// Documents whose content and metadata are unchanged are skipped
+	// before any chunking or embedding, unless the instance's chunk
+	// settings changed since the item was last indexed.
 	size, overlap := inst.chunkSizes()
-	sum, err := ingest.Documents(ctx, h.cfg.Engine, docs, ingest.Config{Index: inst.Index, Force: true, Embedder: emb,
-		Cache: api.EmbeddingCache(h.cfg.Engine), Logger: h.log, Chunk: ingest.ChunkOptions{Size: size, Overlap: overlap}})
+	force := it.Chunking != fmt.Sprintf("%d/%d", size, overlap)
+	sum, err := s.cfg.Retrieval.Ingest(ctx, inst.Index, docs, rag.IngestOptions{Force: force, Chunk: ingest.ChunkOptions{Size: size, Overlap: overlap}})
 	if err != nil {
 		return docIDs, 0, "", err // some batches may have been written
+	}
+	if sum.Skipped > 0 {
+		// the skipped documents keep their chunks: count them all
+		n := 0
+		for _, id := range docIDs {
+			d, err := s.cfg.Indexes.Document(ctx, inst.Index, id)
+			if err != nil {
+				return docIDs, 0, "", err
+			}
+			n += len(d.Chunks)
+		}
+		return docIDs, n, warn, nil
 	}
 	return docIDs, sum.Chunks, warn, nil
 }

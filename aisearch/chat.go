@@ -1,0 +1,111 @@
+package aisearch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/rag"
+)
+
+// ChatRequest asks a question of an instance or a namespace.
+type ChatRequest struct {
+	// Question is what to answer (the last user message).
+	Question string
+	// Instructions are added to ragd's grounded-answer prompt (the
+	// system and developer messages).
+	Instructions []string
+	// Options tune retrieval as they do for Search.
+	Options *Options
+	// MaxTokens bounds the answer (0: the generator's default).
+	MaxTokens int
+}
+
+func (r ChatRequest) answerOptions() generate.AnswerOptions {
+	opts := generate.AnswerOptions{MaxTokens: r.MaxTokens}
+	if len(r.Instructions) > 0 {
+		opts.SystemPrompt = generate.DefaultSystemPrompt + "\n\n" + strings.Join(r.Instructions, "\n\n")
+	}
+	return opts
+}
+
+// Chat answers req.Question from instance id of namespace ns (id "": from
+// the namespace's instances, as SearchNamespace retrieves) with ragd's
+// grounded-answer prompt, streaming the retrieval service's answer events
+// to emit. It returns the passages it answered from.
+func (s *Service) Chat(ctx context.Context, ns, id string, req ChatRequest, emit func(rag.Event) error) ([]Result, error) {
+	if id == "" {
+		return s.chatNamespace(ctx, ns, req, emit)
+	}
+	if o := req.Options; o != nil && o.InstanceIDs != nil {
+		return nil, invalid("ai_search_options.instance_ids belongs to namespace chat completions")
+	}
+	t, err := s.target(ns, id)
+	if err != nil {
+		return nil, err
+	}
+	q, minScore, err := prepare(t, req.Question, req.Options)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.cfg.Retrieval.Ask(ctx, t.index, rag.AskRequest{Query: q, MinScore: minScore, Answer: req.answerOptions()}, emit)
+	if err != nil {
+		return nil, err
+	}
+	return results(t, q, res.Hits, nil), nil
+}
+
+// chatNamespace answers from the passages SearchNamespace merges from
+// several instances. The retrieval service's Ask searches one index, so
+// the merged passages go to the generator here, their events shaped as
+// Ask's.
+func (s *Service) chatNamespace(ctx context.Context, ns string, req ChatRequest, emit func(rag.Event) error) ([]Result, error) {
+	gen := s.cfg.Retrieval.Generator()
+	if gen == nil {
+		return nil, fmt.Errorf("no text generator configured: %w", data.ErrUnavailable)
+	}
+	res, _, err := s.SearchNamespace(ctx, ns, req.Question, req.Options)
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]data.Hit, len(res))
+	for i, r := range res {
+		hits[i] = r.Hit
+	}
+	if emit == nil {
+		emit = func(rag.Event) error { return nil }
+	}
+	info := gen.Info()
+	var emitErr error
+	_, err = generate.Answer(ctx, gen, req.Question, hits, req.answerOptions(), func(ev generate.AnswerEvent) error {
+		var out rag.Event
+		switch ev.Type {
+		case generate.AnswerRetrieval:
+			out = rag.Event{Type: rag.EventRetrieval, Hits: hits, Passages: ev.Passages}
+		case generate.AnswerToken:
+			out = rag.Event{Type: rag.EventToken, Delta: ev.Delta}
+		case generate.AnswerDone:
+			out = rag.Event{Type: rag.EventDone, Citations: ev.Citations, Usage: ev.Usage, FinishReason: ev.FinishReason,
+				Dropped: ev.Dropped, Generator: info}
+		case generate.AnswerError:
+			out = rag.Event{Type: rag.EventError, Error: ev.Error}
+		default:
+			return nil
+		}
+		if err := emit(out); err != nil {
+			emitErr = err
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		if emitErr != nil && errors.Is(err, emitErr) {
+			return nil, emitErr
+		}
+		return nil, err
+	}
+	return res, nil
+}
