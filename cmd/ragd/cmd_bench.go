@@ -27,6 +27,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageErr("bench needs a target: ann, ingest or search")
 	}
+	if isHelpArg(args[0]) {
+		return subcommandHelp(e, "bench", "ann [flags]", "ingest [flags]", "search [flags]")
+	}
 	switch args[0] {
 	case "ann":
 		return benchANN(ctx, e, args[1:])

@@ -4,15 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/ragd/ragd/api"
-	"io"
-	"os"
-	"strings"
 	"time"
 
+	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/ingest"
-	"golang.org/x/term"
 )
 
 func init() {
@@ -40,6 +36,10 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if len(paths) == 0 {
 		return usageErr("no paths given; try: ragd ingest --index docs ./folder")
 	}
+	// Log lines go through the bar, which clears its line before them and
+	// redraws after, so that none is glued to the bar.
+	bar := newProgressBar(e.stderr, !*quiet)
+	e.stderr = bar
 	a, err := openApp(ctx, e)
 	if err != nil {
 		return err
@@ -61,7 +61,6 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		Chunk:    ingest.ChunkOptions{Size: *chunkSize, Overlap: *overlap},
 		Embedder: emb, Cache: api.EmbeddingCache(a.backend), Logger: a.log, Stdin: e.stdin,
 	}
-	bar := newProgressBar(e.stderr, !*quiet)
 	cfg.Progress = bar.update
 	sum, err := ingest.Run(ctx, a.backend, paths, cfg)
 	bar.done()
@@ -88,61 +87,6 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  skipped %s: %s\n", f.Source, f.Error)
 	}
 	return nil
-}
-
-// progressBar renders ingest progress on a terminal: a bar, counts, rate
-// and ETA, redrawn in place. On a non-terminal it stays silent.
-type progressBar struct {
-	w      io.Writer
-	on     bool
-	drawn  bool
-	lastLn int
-}
-
-func newProgressBar(w io.Writer, enabled bool) *progressBar {
-	on := false
-	if f, ok := w.(*os.File); ok && enabled {
-		on = term.IsTerminal(int(f.Fd()))
-	}
-	return &progressBar{w: w, on: on}
-}
-
-func (b *progressBar) update(p ingest.Progress) {
-	if !b.on {
-		return
-	}
-	frac := 0.0
-	if p.BytesTotal > 0 {
-		frac = float64(p.BytesDone) / float64(p.BytesTotal)
-	} else if p.FilesTotal > 0 {
-		frac = float64(p.FilesDone) / float64(p.FilesTotal)
-	}
-	const width = 28
-	filled := int(frac * width)
-	rate := 0.0
-	if s := p.Elapsed.Seconds(); s > 0 {
-		rate = float64(p.Chunks) / s
-	}
-	eta := "--:--"
-	if frac > 0.01 && frac < 1 {
-		rem := time.Duration(float64(p.Elapsed) * (1 - frac) / frac)
-		eta = fmtDur(rem)
-	}
-	line := fmt.Sprintf("\r[%s%s] %3.0f%% %d/%d files  %d chunks  %.0f chunks/s  ETA %s  %d skipped %d failed",
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled), frac*100, p.FilesDone, p.FilesTotal, p.Chunks, rate, eta, p.Skipped, p.Failed)
-	pad := ""
-	if n := b.lastLn - len(line); n > 0 {
-		pad = strings.Repeat(" ", n)
-	}
-	b.lastLn = len(line)
-	fmt.Fprint(b.w, line+pad)
-	b.drawn = true
-}
-
-func (b *progressBar) done() {
-	if b.drawn {
-		fmt.Fprintln(b.w)
-	}
 }
 
 func fmtDur(d time.Duration) string {
