@@ -356,24 +356,6 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
-func TestRetryAfterParse(t *testing.T) {
-	future := time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat)
-	cases := []struct {
-		h        string
-		min, max time.Duration
-	}{
-		{"", 0, 0},
-		{"2", 2 * time.Second, 2 * time.Second},
-		{"junk", 0, 0},
-		{future, time.Second, 3 * time.Second},
-	}
-	for _, c := range cases {
-		if d := retryAfter(c.h); d < c.min || d > c.max {
-			t.Errorf("retryAfter(%q) = %v, want [%v, %v]", c.h, d, c.min, c.max)
-		}
-	}
-}
-
 func TestDims(t *testing.T) {
 	f := &fakeServer{dims: 12}
 	e, _ := newEmbedder(t, f, Config{})

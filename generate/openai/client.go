@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net/http"
+		"net/http"
 	"net/url"
-	"strconv"
-	"strings"
+		"strings"
 	"time"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/internal/retry"
 )
 
 // Defaults for Config.
@@ -176,45 +175,38 @@ func (c *Client) Generate(ctx context.Context, req generate.Request, emit func(g
 		return fmt.Errorf("openai: encode request: %w", err)
 	}
 	st := &stream{emit: emit}
-	for attempt := 0; ; attempt++ {
+	policy := retry.Policy{MaxRetries: c.cfg.MaxRetries, Base: c.cfg.RetryBackoff, Max: c.cfg.MaxRetryWait}
+	onRetry := func(attempt int, wait time.Duration, err error) {
+		c.log.Warn("openai: retrying", "url", endpoint, "attempt", attempt+1, "wait", wait, "err", err)
+	}
+	err = retry.Do(ctx, policy, onRetry, func() error {
 		err := c.attempt(ctx, endpoint, body, st)
 		if err == nil {
 			return nil
 		}
 		var ee emitError
 		if errors.As(err, &ee) {
-			return ee.err
+			return ee
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		var re *retryable
-		if !errors.As(err, &re) {
-			return err
+		var re *retry.Error
+		if errors.As(err, &re) && st.emitted {
+			return re.Err // nothing is retried once a token went out
 		}
-		if st.emitted || attempt >= c.cfg.MaxRetries {
-			return re.err
-		}
-		wait := c.backoff(attempt, re.retryAfter)
-		c.log.Warn("openai: retrying", "url", endpoint, "attempt", attempt+1, "wait", wait, "err", re.err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+		return err
+	})
+	var ee emitError
+	var ex *retry.Exhausted
+	switch {
+	case errors.As(err, &ee):
+		return ee.err
+	case errors.As(err, &ex):
+		return ex.Err
 	}
+	return err
 }
-
-// retryable marks a failure that may be retried before the first token.
-type retryable struct {
-	err        error
-	retryAfter time.Duration
-}
-
-func (r *retryable) Error() string { return r.err.Error() }
-func (r *retryable) Unwrap() error { return r.err }
 
 // emitError carries an error returned by the caller's emit.
 type emitError struct{ err error }
@@ -251,9 +243,9 @@ func (c *Client) attempt(ctx context.Context, endpoint string, body []byte, st *
 			return ctx.Err()
 		}
 		if errors.Is(context.Cause(rctx), errFirstByte) {
-			return &retryable{err: fmt.Errorf("openai: %w: no response from %s within %s", generate.ErrUpstream, endpoint, c.cfg.Timeout)}
+			return retry.Retryable(fmt.Errorf("openai: %w: no response from %s within %s", generate.ErrUpstream, endpoint, c.cfg.Timeout), 0)
 		}
-		return &retryable{err: fmt.Errorf("openai: %w: %w: %v", generate.ErrUpstream, generate.ErrUnavailable, err)} //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
+		return retry.Retryable(fmt.Errorf("openai: %w: %w: %v", generate.ErrUpstream, generate.ErrUnavailable, err), 0) //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -280,7 +272,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string, body []byte, st *
 		return ctx.Err()
 	}
 	if errors.Is(context.Cause(rctx), errIdle) {
-		return &retryable{err: fmt.Errorf("openai: %w: no data from upstream for %s", generate.ErrUpstream, c.cfg.IdleTimeout)}
+		return retry.Retryable(fmt.Errorf("openai: %w: no data from upstream for %s", generate.ErrUpstream, c.cfg.IdleTimeout), 0)
 	}
 	return err
 }
@@ -304,34 +296,3 @@ func isJSON(contentType string) bool {
 	return strings.HasPrefix(ct, "application/json")
 }
 
-// backoff returns the wait before retry attempt+1: Retry-After when the
-// server gave one, else RetryBackoff·2^attempt with jitter in [d/2, d),
-// capped at MaxRetryWait.
-func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, c.cfg.MaxRetryWait)
-	}
-	d := c.cfg.RetryBackoff << min(attempt, 16)
-	if d <= 0 || d > c.cfg.MaxRetryWait {
-		d = c.cfg.MaxRetryWait
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
-func parseRetryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(h); err == nil {
-		if s < 0 {
-			return 0
-		}
-		return time.Duration(min(s, 24*3600)) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}

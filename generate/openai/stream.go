@@ -12,6 +12,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/internal/retry"
 )
 
 // Limits on what is read from an upstream.
@@ -61,12 +62,12 @@ func (s *stream) readSSE(body io.Reader) error {
 				return s.done()
 			}
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return &retryable{err: fmt.Errorf("openai: %w: stream ended before completion", generate.ErrUpstream)}
+				return retry.Retryable(fmt.Errorf("openai: %w: stream ended before completion", generate.ErrUpstream), 0)
 			}
 			if errors.Is(err, errEventTooLarge) {
 				return fmt.Errorf("openai: %w: %w", generate.ErrUpstream, err)
 			}
-			return &retryable{err: fmt.Errorf("openai: %w: reading stream: %v", generate.ErrUpstream, err)} //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
+			return retry.Retryable(fmt.Errorf("openai: %w: reading stream: %v", generate.ErrUpstream, err), 0) //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
 		}
 		if string(bytes.TrimSpace(ev)) == "[DONE]" {
 			return s.done()
@@ -132,7 +133,7 @@ func (s *stream) done() error {
 func (s *stream) readJSON(body io.Reader) error {
 	b, err := io.ReadAll(io.LimitReader(body, maxJSONBody+1))
 	if err != nil {
-		return &retryable{err: fmt.Errorf("openai: %w: reading response: %v", generate.ErrUpstream, err)} //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
+		return retry.Retryable(fmt.Errorf("openai: %w: reading response: %v", generate.ErrUpstream, err), 0) //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
 	}
 	if len(b) > maxJSONBody {
 		return fmt.Errorf("openai: %w: response over %d bytes", generate.ErrUpstream, maxJSONBody)
@@ -159,7 +160,7 @@ func statusError(resp *http.Response, maxWait time.Duration) error {
 		}
 		return fmt.Errorf("openai: %w: %w: HTTP %d: %s", generate.ErrUpstream, kind, code, msg)
 	}
-	retryAfter := min(parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), maxWait)
+	retryAfter := min(retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), maxWait)
 	switch {
 	case code == http.StatusUnauthorized:
 		return wrap(data.ErrUnauthorized)
@@ -168,9 +169,9 @@ func statusError(resp *http.Response, maxWait time.Duration) error {
 	case code == http.StatusNotFound:
 		return wrap(data.ErrNotFound)
 	case code == http.StatusTooManyRequests:
-		return &retryable{err: wrap(generate.ErrOverloaded), retryAfter: retryAfter}
+		return retry.Retryable(wrap(generate.ErrOverloaded), retryAfter)
 	case code >= 500:
-		return &retryable{err: wrap(generate.ErrUnavailable), retryAfter: retryAfter}
+		return retry.Retryable(wrap(generate.ErrUnavailable), retryAfter)
 	case isContextOverflow(msg):
 		return wrap(generate.ErrContextFull)
 	case code == http.StatusBadRequest || code == http.StatusUnprocessableEntity || code == http.StatusRequestEntityTooLarge:
