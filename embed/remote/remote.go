@@ -18,6 +18,7 @@ import (
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/internal/retry"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Sentinel errors. Errors also wrap the matching data error
@@ -207,22 +208,9 @@ func (e *Embedder) Embed(ctx context.Context, kind embed.Kind, texts []string) (
 	return out, nil
 }
 
-// request and response are the OpenAI embeddings wire format.
-type request struct {
-	Model string   `json:"model"`
-	Input []string `json:"input"`
-}
-
-type response struct {
-	Data []struct {
-		Embedding []float32 `json:"embedding"`
-		Index     *int      `json:"index"`
-	} `json:"data"`
-}
-
 // embedBatch sends one batch, retrying transient failures.
 func (e *Embedder) embedBatch(ctx context.Context, texts []string) ([][]float32, error) {
-	body, err := json.Marshal(request{Model: e.cfg.Model, Input: texts})
+	body, err := json.Marshal(openaiwire.EmbeddingsRequest{Model: e.cfg.Model, Input: texts})
 	if err != nil {
 		return nil, fmt.Errorf("%w: encode request: %w", data.ErrInvalid, err)
 	}
@@ -287,7 +275,7 @@ func (e *Embedder) attempt(ctx context.Context, body []byte, n int) ([][]float32
 			return nil, fmt.Errorf("%w: %w", data.ErrInvalid, err)
 		}
 	}
-	var r response
+	var r openaiwire.EmbeddingsResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<20)).Decode(&r); err != nil {
 		if actx.Err() != nil && ctx.Err() == nil {
 			return nil, retry.Retryable(fmt.Errorf("%w: read body: %w", ErrUpstream, err), 0)
@@ -298,7 +286,7 @@ func (e *Embedder) attempt(ctx context.Context, body []byte, n int) ([][]float32
 }
 
 // assemble orders the response by index and checks its shape.
-func (e *Embedder) assemble(r response, n int) ([][]float32, error) {
+func (e *Embedder) assemble(r openaiwire.EmbeddingsResponse, n int) ([][]float32, error) {
 	if len(r.Data) != n {
 		return nil, fmt.Errorf("%w: %d embeddings for %d inputs", ErrBadResponse, len(r.Data), n)
 	}
@@ -311,19 +299,19 @@ func (e *Embedder) assemble(r response, n int) ([][]float32, error) {
 		if idx < 0 || idx >= n || out[idx] != nil {
 			return nil, fmt.Errorf("%w: bad or repeated index %d", ErrBadResponse, idx)
 		}
-		if len(d.Embedding) == 0 {
+		if len(d.Embedding.Values) == 0 {
 			return nil, fmt.Errorf("%w: empty embedding at index %d", ErrBadResponse, idx)
 		}
 		want := e.dims.Load()
-		if want == 0 && e.dims.CompareAndSwap(0, int64(len(d.Embedding))) {
-			want = int64(len(d.Embedding))
+		if want == 0 && e.dims.CompareAndSwap(0, int64(len(d.Embedding.Values))) {
+			want = int64(len(d.Embedding.Values))
 		} else if want == 0 {
 			want = e.dims.Load()
 		}
-		if int64(len(d.Embedding)) != want {
-			return nil, fmt.Errorf("%w: %w: index %d has %d dims, want %d", ErrBadResponse, data.ErrDimension, idx, len(d.Embedding), want)
+		if int64(len(d.Embedding.Values)) != want {
+			return nil, fmt.Errorf("%w: %w: index %d has %d dims, want %d", ErrBadResponse, data.ErrDimension, idx, len(d.Embedding.Values), want)
 		}
-		out[idx] = d.Embedding
+		out[idx] = d.Embedding.Values
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // fakeServer is an OpenAI-compatible embeddings server whose vector for a
@@ -74,7 +75,7 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "try later", f.status)
 		return
 	}
-	var req request
+	var req openaiwire.EmbeddingsRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -87,7 +88,7 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.mu.Lock()
-	f.inputs = append(f.inputs, req.Input)
+	f.inputs = append(f.inputs, []string(req.Input))
 	f.models = append(f.models, req.Model)
 	f.mu.Unlock()
 	if f.body != "" {
@@ -293,6 +294,21 @@ func TestEmbedBadResponses(t *testing.T) {
 				t.Errorf("%d calls: shape errors must not be retried", n)
 			}
 		})
+	}
+}
+
+// A server may leave out "index" (data in input order) or send base64
+// vectors; both read as the server meant them.
+func TestEmbedResponseShapes(t *testing.T) {
+	for name, body := range map[string]string{
+		"no index": `{"data":[{"embedding":[1,2]},{"embedding":[3,4]}]}`,
+		"base64":   `{"data":[{"embedding":"AACAPwAAAEA=","index":0},{"embedding":"AABAQAAAgEA=","index":1}]}`,
+	} {
+		e, _ := newEmbedder(t, &fakeServer{body: body}, Config{})
+		vecs, err := e.Embed(context.Background(), embed.Passage, []string{"a", "b"})
+		if err != nil || len(vecs) != 2 || vecs[0][0] != 1 || vecs[0][1] != 2 || vecs[1][0] != 3 || vecs[1][1] != 4 {
+			t.Errorf("%s: %v, %v", name, vecs, err)
+		}
 	}
 }
 

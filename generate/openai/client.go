@@ -8,14 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-		"net/http"
+	"net/http"
 	"net/url"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/internal/retry"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Defaults for Config.
@@ -126,25 +127,6 @@ func (c *Client) Info() generate.Info {
 	return generate.Info{ID: id, Backend: "openai", ContextSize: c.cfg.ContextSize}
 }
 
-// wireRequest is the JSON body of both endpoints.
-type wireRequest struct {
-	Model         string             `json:"model,omitempty"`
-	Messages      []generate.Message `json:"messages,omitempty"`
-	Prompt        string             `json:"prompt,omitempty"`
-	Stream        bool               `json:"stream"`
-	StreamOptions *streamOptions     `json:"stream_options,omitempty"`
-	MaxTokens     int                `json:"max_tokens,omitempty"`
-	Temperature   float64            `json:"temperature"`
-	TopP          float64            `json:"top_p,omitempty"`
-	TopK          int                `json:"top_k,omitempty"`
-	Seed          *uint32            `json:"seed,omitempty"`
-	Stop          []string           `json:"stop,omitempty"`
-}
-
-type streamOptions struct {
-	IncludeUsage bool `json:"include_usage"`
-}
-
 // Generate streams a completion. Messages go to the chat endpoint, a raw
 // Prompt to the completions endpoint. Errors wrap generate.ErrUpstream
 // (and data.ErrUnauthorized, data.ErrInvalid, generate.ErrOverloaded,
@@ -157,20 +139,7 @@ func (c *Client) Generate(ctx context.Context, req generate.Request, emit func(g
 	if req.MaxTokens < 0 {
 		return fmt.Errorf("openai: %w: max tokens %d", data.ErrInvalid, req.MaxTokens)
 	}
-	w := wireRequest{
-		Model: c.cfg.Model, Stream: true, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
-		TopP: req.TopP, TopK: req.TopK, Seed: req.Seed, Stop: req.Stop,
-	}
-	if !c.cfg.DisableStreamUsage {
-		w.StreamOptions = &streamOptions{IncludeUsage: true}
-	}
-	endpoint := c.chatURL
-	if len(req.Messages) > 0 {
-		w.Messages = req.Messages
-	} else {
-		w.Prompt, endpoint = req.Prompt, c.compURL
-	}
-	body, err := json.Marshal(w)
+	endpoint, body, err := c.encode(req)
 	if err != nil {
 		return fmt.Errorf("openai: encode request: %w", err)
 	}
@@ -213,6 +182,53 @@ type emitError struct{ err error }
 
 func (e emitError) Error() string { return e.err.Error() }
 func (e emitError) Unwrap() error { return e.err }
+
+// encode builds the request body: a chat completion for messages, a legacy
+// completion for a raw prompt. The temperature is always sent (0 is a
+// choice, not an absence); other zero settings are left to the server.
+func (c *Client) encode(req generate.Request) (endpoint string, body []byte, err error) {
+	var (
+		maxTokens, topK *int
+		topP            *float64
+		seed            *int64
+		opts            *openaiwire.StreamOptions
+	)
+	if req.MaxTokens > 0 {
+		maxTokens = &req.MaxTokens
+	}
+	if req.TopK != 0 {
+		topK = &req.TopK
+	}
+	if req.TopP != 0 {
+		topP = &req.TopP
+	}
+	if req.Seed != nil {
+		s := int64(*req.Seed)
+		seed = &s
+	}
+	if !c.cfg.DisableStreamUsage {
+		opts = &openaiwire.StreamOptions{IncludeUsage: true}
+	}
+	temp := req.Temperature
+	if len(req.Messages) > 0 {
+		msgs := make([]openaiwire.ChatMessage, len(req.Messages))
+		for i, m := range req.Messages {
+			msgs[i] = openaiwire.ChatMessage{Role: m.Role, Content: m.Content}
+		}
+		body, err = json.Marshal(openaiwire.ChatCompletionRequest{
+			Model: c.cfg.Model, Messages: msgs, Stream: true, StreamOptions: opts, MaxTokens: maxTokens,
+			Temperature: &temp, TopP: topP, TopK: topK, Seed: seed, Stop: req.Stop,
+		})
+		endpoint = c.chatURL
+	} else {
+		body, err = json.Marshal(openaiwire.CompletionRequest{
+			Model: c.cfg.Model, Prompt: req.Prompt, Stream: true, StreamOptions: opts, MaxTokens: maxTokens,
+			Temperature: &temp, TopP: topP, TopK: topK, Seed: seed, Stop: req.Stop,
+		})
+		endpoint = c.compURL
+	}
+	return endpoint, body, err
+}
 
 var (
 	errFirstByte = errors.New("first-byte timeout")
@@ -295,4 +311,3 @@ func isJSON(contentType string) bool {
 	ct := strings.ToLower(strings.TrimSpace(contentType))
 	return strings.HasPrefix(ct, "application/json")
 }
-

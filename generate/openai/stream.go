@@ -13,6 +13,7 @@ import (
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/internal/retry"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Limits on what is read from an upstream.
@@ -27,27 +28,6 @@ type stream struct {
 	emitted bool // a token went out: no more retries
 	finish  string
 	usage   *generate.Usage
-}
-
-// wireChunk is a streamed chunk of either endpoint (or, for the JSON
-// fallback, a whole response).
-type wireChunk struct {
-	Choices []struct {
-		Index int `json:"index"`
-		Delta *struct {
-			Content *string `json:"content"`
-		} `json:"delta"`
-		Message *struct {
-			Content *string `json:"content"`
-		} `json:"message"`
-		Text         *string `json:"text"`
-		FinishReason *string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-	} `json:"usage"`
-	Error json.RawMessage `json:"error"`
 }
 
 // readSSE consumes an event stream.
@@ -80,7 +60,8 @@ func (s *stream) readSSE(body io.Reader) error {
 
 // chunk handles one decoded data payload.
 func (s *stream) chunk(payload []byte) error {
-	var c wireChunk
+	// A chunk of either endpoint or, for the JSON fallback, a whole response.
+	var c openaiwire.ChatCompletionChunk
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return fmt.Errorf("openai: %w: malformed chunk %q: %w", generate.ErrUpstream, clip(string(payload), 200), err)
 	}
@@ -91,12 +72,11 @@ func (s *stream) chunk(payload []byte) error {
 		if ch.Index != 0 {
 			continue
 		}
-		var text string
+		text := ch.Delta.Content
 		switch {
-		case ch.Delta != nil && ch.Delta.Content != nil:
-			text = *ch.Delta.Content
-		case ch.Message != nil && ch.Message.Content != nil:
-			text = *ch.Message.Content
+		case text != "":
+		case ch.Message != nil:
+			text = ch.Message.Content
 		case ch.Text != nil:
 			text = *ch.Text
 		}
