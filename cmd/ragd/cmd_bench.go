@@ -17,6 +17,7 @@ import (
 	"github.com/ragd/ragd/eval"
 	"github.com/ragd/ragd/index/ann/annbench"
 	"github.com/ragd/ragd/ingest"
+	"github.com/ragd/ragd/internal/unitvec"
 )
 
 func init() {
@@ -152,13 +153,13 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 	var icfg data.IndexConfig
 	var qvec func(string) []float32
 	if *synth > 0 {
-		se := syntheticEmbedder{dims: *synth}
+		se := unitvec.Embedder{Dims: *synth}
 		icfg = data.IndexConfig{Name: name, Model: se.Info().ID, Dims: *synth, Metric: data.Cosine}
 		if _, err := b.CreateIndex(ctx, icfg); err != nil {
 			return err
 		}
 		ic.Embedder, ic.Cache = se, nil
-		qvec = se.vector
+		qvec = func(text string) []float32 { return unitvec.ForText(se.Dims, text) }
 	} else {
 		a := &app{cfg: e.cfg, log: log, backend: b, engine: eng, pool: pool}
 		if icfg, err = a.ensureIndex(ctx, name, e.cfg.Model, true); err != nil {
