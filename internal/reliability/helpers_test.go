@@ -294,7 +294,9 @@ func expectDoc(id, title, text string, opts ingest.ChunkOptions) data.Document {
 }
 
 // chunkVector is the deterministic unit vector of a chunk (by id and text).
-func chunkVector(chunkID, text string, dims int) []float32 { return unitvec.ForText(dims, chunkID, text) }
+func chunkVector(chunkID, text string, dims int) []float32 {
+	return unitvec.ForText(dims, chunkID, text)
+}
 
 // state maps document id to the document the store must hold.
 type state map[string]data.Document
