@@ -59,12 +59,12 @@ type entry struct {
 
 // Cache is a bounded LRU with TTL. The zero value is not usable; call New.
 type Cache struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration
-	now   func() time.Time
-	lru   *lru.Cache[string, entry]
-	st    Stats
+	mu  sync.Mutex
+	max int
+	ttl time.Duration
+	now func() time.Time
+	lru *lru.Cache[string, entry]
+	st  Stats
 }
 
 // New makes a cache.
