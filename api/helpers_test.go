@@ -32,11 +32,11 @@ func hashVector(text string) []float32 { return embedtest.BagOfWords(text, hashD
 // fakeModels serves the "hash" model to the API (api.Models, api.ModelLister)
 // and to the engine (index.QueryEmbedder).
 type fakeModels struct {
-	hash *embedtest.Hash
+	hash *embedtest.Embedder
 }
 
 func newFakeModels() *fakeModels {
-	return &fakeModels{hash: &embedtest.Hash{ID: "hash", Dims: hashDims}}
+	return &fakeModels{hash: embedtest.NewHash("hash", hashDims)}
 }
 
 func (m *fakeModels) Embedder(ctx context.Context, name string) (embed.Embedder, error) {

@@ -32,7 +32,7 @@ func TestPipelineEmbeddingCacheAndSync(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	emb := &embedtest.Hash{ID: "counting", Dims: 4}
+	emb := embedtest.NewHash("counting", 4)
 	cfg := Config{Index: "x", Embedder: emb, Cache: eng.Store()}
 	sum, err := Run(ctx, eng, []string{dir}, cfg)
 	if err != nil {
@@ -79,7 +79,7 @@ func TestPipelineEmbeddingCacheAndSync(t *testing.T) {
 }
 
 func TestFitChunksToModel(t *testing.T) {
-	cfg := Config{Embedder: &embedtest.Hash{ID: "counting", Dims: 4}, Chunk: ChunkOptions{Size: 1000, Overlap: 100}}
+	cfg := Config{Embedder: embedtest.NewHash("counting", 4), Chunk: ChunkOptions{Size: 1000, Overlap: 100}}
 	fitChunks(&cfg)
 	if cfg.Chunk.Size != 512 || cfg.Chunk.Overlap != 51 {
 		t.Fatalf("chunks not cut to the model's 512 tokens: %+v", cfg.Chunk)

@@ -43,81 +43,52 @@ func BagOfWords(text string, dims int) []float32 {
 	return v
 }
 
-// counter counts embedded texts and calls.
-type counter struct{ texts, calls atomic.Int64 }
+// Embedder is a fake embed.Embedder: Vector gives each text its vector,
+// whatever the kind; it counts the texts and calls, and a done ctx fails a
+// call. Safe for concurrent use. Make one with NewHash or NewUnit.
+type Embedder struct {
+	id     string
+	dims   int
+	vector func(text string, dims int) []float32
+	texts  atomic.Int64
+	calls  atomic.Int64
+}
 
-// Texts is how many texts were embedded.
-func (c *counter) Texts() int64 { return c.texts.Load() }
+var _ embed.Embedder = (*Embedder)(nil)
 
-// Calls is how many Embed calls were made.
-func (c *counter) Calls() int64 { return c.calls.Load() }
+// NewHash returns an embedder of BagOfWords vectors (texts that share words
+// are similar).
+func NewHash(id string, dims int) *Embedder {
+	return &Embedder{id: id, dims: dims, vector: BagOfWords}
+}
 
-func (c *counter) embed(ctx context.Context, texts []string, vec func(string) []float32) ([][]float32, error) {
+// NewUnit returns an embedder of unitvec.ForText vectors (every text its
+// own direction).
+func NewUnit(id string, dims int) *Embedder {
+	return &Embedder{id: id, dims: dims, vector: func(t string, dims int) []float32 { return unitvec.ForText(dims, t) }}
+}
+
+// Info describes the model: normalized vectors, 512 tokens.
+func (e *Embedder) Info() embed.Info {
+	return embed.Info{ID: e.id, Dims: e.dims, MaxTokens: 512, Normalized: true}
+}
+
+// Embed returns one vector per text.
+func (e *Embedder) Embed(ctx context.Context, _ embed.Kind, texts []string) ([][]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c.calls.Add(1)
-	c.texts.Add(int64(len(texts)))
+	e.calls.Add(1)
+	e.texts.Add(int64(len(texts)))
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
-		out[i] = vec(t)
+		out[i] = e.vector(t, e.dims)
 	}
 	return out, nil
 }
 
-// Hash embeds with BagOfWords. Safe for concurrent use.
-type Hash struct {
-	ID   string // default "hash"
-	Dims int    // default 64
-	counter
-}
+// Texts is how many texts were embedded.
+func (e *Embedder) Texts() int64 { return e.texts.Load() }
 
-var _ embed.Embedder = (*Hash)(nil)
-
-// Info describes the model: normalized vectors, 512 tokens.
-func (h *Hash) Info() embed.Info {
-	return embed.Info{ID: def(h.ID, "hash"), Dims: defDims(h.Dims), MaxTokens: 512, Normalized: true}
-}
-
-// Embed returns the texts' BagOfWords vectors, whatever the kind; a done
-// ctx fails the call.
-func (h *Hash) Embed(ctx context.Context, _ embed.Kind, texts []string) ([][]float32, error) {
-	dims := defDims(h.Dims)
-	return h.embed(ctx, texts, func(t string) []float32 { return BagOfWords(t, dims) })
-}
-
-// Unit embeds each text as its unitvec.ForText vector: every text its own
-// direction. Safe for concurrent use.
-type Unit struct {
-	ID   string // default "unit"
-	Dims int    // default 64
-	counter
-}
-
-var _ embed.Embedder = (*Unit)(nil)
-
-// Info describes the model: normalized vectors, 512 tokens.
-func (u *Unit) Info() embed.Info {
-	return embed.Info{ID: def(u.ID, "unit"), Dims: defDims(u.Dims), MaxTokens: 512, Normalized: true}
-}
-
-// Embed returns the texts' unit vectors, whatever the kind; a done ctx
-// fails the call.
-func (u *Unit) Embed(ctx context.Context, _ embed.Kind, texts []string) ([][]float32, error) {
-	dims := defDims(u.Dims)
-	return u.embed(ctx, texts, func(t string) []float32 { return unitvec.ForText(dims, t) })
-}
-
-func def(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
-
-func defDims(n int) int {
-	if n <= 0 {
-		return 64
-	}
-	return n
-}
+// Calls is how many Embed calls succeeded.
+func (e *Embedder) Calls() int64 { return e.calls.Load() }

@@ -34,11 +34,7 @@ func TestBagOfWords(t *testing.T) {
 }
 
 func TestFakesCountAndHonourContext(t *testing.T) {
-	for _, e := range []interface {
-		embed.Embedder
-		Texts() int64
-		Calls() int64
-	}{&Hash{}, &Unit{Dims: 8, ID: "u8"}} {
+	for _, e := range []*Embedder{NewHash("hash", 64), NewUnit("u8", 8)} {
 		info := e.Info()
 		vs, err := e.Embed(context.Background(), embed.Passage, []string{"a b", "c", "a b"})
 		if err != nil || len(vs) != 3 || len(vs[0]) != info.Dims || !slices.Equal(vs[0], vs[2]) || slices.Equal(vs[0], vs[1]) {
@@ -53,7 +49,7 @@ func TestFakesCountAndHonourContext(t *testing.T) {
 			t.Errorf("%s: cancelled call: %v, texts %d", info.ID, err, e.Texts())
 		}
 	}
-	if h := (&Hash{}).Info(); h.ID != "hash" || h.Dims != 64 || !h.Normalized {
-		t.Errorf("Hash defaults %+v", h)
+	if h := NewHash("h", 16).Info(); h.ID != "h" || h.Dims != 16 || !h.Normalized {
+		t.Errorf("NewHash info %+v", h)
 	}
 }
