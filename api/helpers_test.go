@@ -6,19 +6,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/embed/embedtest"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/generate/extractive"
 	"github.com/ragd/ragd/index"
@@ -27,65 +25,19 @@ import (
 // hashDims is the length of the fake model's vectors.
 const hashDims = 64
 
-// hashVector is a deterministic bag-of-words embedding: each lower-cased
-// word adds 1 to the bucket its FNV hash picks; the result is L2-normalised.
-// Texts that share words get a high cosine, unrelated texts a low one.
-func hashVector(text string) []float32 {
-	v := make([]float32, hashDims)
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	for _, w := range words {
-		h := fnv.New32a()
-		h.Write([]byte(w))
-		v[h.Sum32()%hashDims]++
-	}
-	var n float64
-	for _, x := range v {
-		n += float64(x) * float64(x)
-	}
-	if n == 0 {
-		v[0] = 1
-		return v
-	}
-	inv := float32(1 / math.Sqrt(n))
-	for i := range v {
-		v[i] *= inv
-	}
-	return v
-}
-
-// hashEmbedder is a fake embed.Embedder built on hashVector.
-type hashEmbedder struct {
-	id string
-
-	mu    sync.Mutex
-	texts int
-}
-
-func (h *hashEmbedder) Info() embed.Info {
-	return embed.Info{ID: h.id, Dims: hashDims, MaxTokens: 512, Normalized: true}
-}
-
-func (h *hashEmbedder) Embed(ctx context.Context, kind embed.Kind, texts []string) ([][]float32, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	h.mu.Lock()
-	h.texts += len(texts)
-	h.mu.Unlock()
-	out := make([][]float32, len(texts))
-	for i, t := range texts {
-		out[i] = hashVector(t)
-	}
-	return out, nil
-}
+// hashVector is the fake "hash" model's vector of a text: a bag of words
+// (texts that share words get a high cosine).
+func hashVector(text string) []float32 { return embedtest.BagOfWords(text, hashDims) }
 
 // fakeModels serves the "hash" model to the API (api.Models, api.ModelLister)
 // and to the engine (index.QueryEmbedder).
 type fakeModels struct {
-	hash *hashEmbedder
+	hash *embedtest.Embedder
 }
 
-func newFakeModels() *fakeModels { return &fakeModels{hash: &hashEmbedder{id: "hash"}} }
+func newFakeModels() *fakeModels {
+	return &fakeModels{hash: embedtest.NewHash("hash", hashDims)}
+}
 
 func (m *fakeModels) Embedder(ctx context.Context, name string) (embed.Embedder, error) {
 	if name == "hash" {

@@ -10,12 +10,13 @@ import (
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // chatCompletions serves the OpenAI-compatible chat API with the
 // configured generator.
 func (s *Server) chatCompletions(c echo.Context) error {
-	var req generate.ChatCompletionRequest
+	var req openaiwire.ChatCompletionRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -25,7 +26,7 @@ func (s *Server) chatCompletions(c echo.Context) error {
 	if s.cfg.Generator == nil {
 		return fmt.Errorf("no generator configured: %w", data.ErrUnavailable)
 	}
-	greq, err := req.ToRequest()
+	greq, err := generate.ChatRequest(&req)
 	if err != nil {
 		return err
 	}
@@ -76,7 +77,7 @@ func (s *Server) chatCompletions(c echo.Context) error {
 
 // embeddings serves the OpenAI-compatible embeddings API.
 func (s *Server) embeddings(c echo.Context) error {
-	var req generate.EmbeddingsRequest
+	var req openaiwire.EmbeddingsRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func (s *Server) embeddings(c echo.Context) error {
 	for _, t := range req.Input {
 		tokens += len(t)/4 + 1
 	}
-	return c.JSON(http.StatusOK, generate.NewEmbeddingsResponse(emb.Info().ID, vecs, tokens, req.EncodingFormat))
+	return c.JSON(http.StatusOK, openaiwire.NewEmbeddingsResponse(emb.Info().ID, vecs, tokens, req.EncodingFormat))
 }
 
 // models lists embedding models and the generator, OpenAI style.

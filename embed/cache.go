@@ -1,9 +1,10 @@
 package embed
 
 import (
-	"container/list"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ragd/ragd/internal/lru"
 )
 
 // QueryCache is a bounded LRU of query embeddings keyed by (model, text).
@@ -11,37 +12,33 @@ import (
 // lookup instead of a forward pass. Safe for concurrent use.
 type QueryCache struct {
 	mu     sync.Mutex
-	max    int
-	ll     *list.List
-	items  map[cacheKey]*list.Element
+	lru    *lru.Cache[cacheKey, []float32] // nil: caching off
 	hits   atomic.Int64
 	misses atomic.Int64
 }
 
 type cacheKey struct{ model, text string }
 
-type cacheEntry struct {
-	key cacheKey
-	vec []float32
-}
-
 // NewQueryCache returns a cache holding up to size vectors (size <= 0
 // disables caching).
 func NewQueryCache(size int) *QueryCache {
-	return &QueryCache{max: size, ll: list.New(), items: map[cacheKey]*list.Element{}}
+	c := &QueryCache{}
+	if size > 0 {
+		c.lru = lru.New[cacheKey, []float32](size)
+	}
+	return c
 }
 
 // Get returns a cached vector. The slice is shared: do not modify it.
 func (c *QueryCache) Get(model, text string) ([]float32, bool) {
-	if c == nil || c.max <= 0 {
+	if c == nil || c.lru == nil {
 		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[cacheKey{model, text}]; ok {
-		c.ll.MoveToFront(el)
+	if vec, ok := c.lru.Get(cacheKey{model, text}); ok {
 		c.hits.Add(1)
-		return el.Value.(*cacheEntry).vec, true
+		return vec, true
 	}
 	c.misses.Add(1)
 	return nil, false
@@ -49,28 +46,20 @@ func (c *QueryCache) Get(model, text string) ([]float32, bool) {
 
 // Put stores a vector, evicting the least recently used beyond the bound.
 func (c *QueryCache) Put(model, text string, vec []float32) {
-	if c == nil || c.max <= 0 {
+	if c == nil || c.lru == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := cacheKey{model, text}
-	if el, ok := c.items[k]; ok {
-		el.Value.(*cacheEntry).vec = vec
-		c.ll.MoveToFront(el)
-		return
-	}
-	c.items[k] = c.ll.PushFront(&cacheEntry{key: k, vec: vec})
-	for c.ll.Len() > c.max {
-		old := c.ll.Back()
-		c.ll.Remove(old)
-		delete(c.items, old.Value.(*cacheEntry).key)
-	}
+	c.lru.Put(cacheKey{model, text}, vec)
 }
 
 // Stats returns hits, misses and the number of cached vectors.
 func (c *QueryCache) Stats() (hits, misses int64, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.hits.Load(), c.misses.Load(), c.ll.Len()
+	if c.lru != nil {
+		size = c.lru.Len()
+	}
+	return c.hits.Load(), c.misses.Load(), size
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/internal/jsonl"
 )
 
 // jsonID accepts a JSON string or number as an id.
@@ -84,6 +86,9 @@ func openMaybeGzip(path string) (io.ReadCloser, error) {
 	}{z, f}, nil
 }
 
+// maxJSONLLine bounds one line of a JSONL collection file.
+const maxJSONLLine = 64 << 20
+
 // readJSONL calls fn for each non-blank line of a JSONL file.
 func readJSONL(path string, fn func(rec jsonRecord, line int) error) error {
 	rc, err := openMaybeGzip(path)
@@ -91,14 +96,16 @@ func readJSONL(path string, fn func(rec jsonRecord, line int) error) error {
 		return err
 	}
 	defer rc.Close()
-	sc := bufio.NewScanner(rc)
-	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
+	lr := jsonl.NewReader(rc, maxJSONLLine)
+	for {
+		b, line, err := lr.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.Is(err, jsonl.ErrLineTooLong):
+			return fmt.Errorf("%w: %s line %d: longer than %d bytes", ErrFormat, path, line, maxJSONLLine)
+		case err != nil:
+			return fmt.Errorf("eval: read %s: %w", path, err)
 		}
 		var rec jsonRecord
 		if err := json.Unmarshal(b, &rec); err != nil {
@@ -111,10 +118,6 @@ func readJSONL(path string, fn func(rec jsonRecord, line int) error) error {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("eval: read %s: %w", path, err)
-	}
-	return nil
 }
 
 func loadJSONLDocs(path string, opts LoadOptions) ([]data.Document, error) {

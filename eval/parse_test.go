@@ -2,6 +2,8 @@ package eval
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -65,5 +67,33 @@ func TestParseTopicsErrors(t *testing.T) {
 	qs, err := ParseTopics("<TOP><NUM> Number: 9 <TITLE> Topic: upper case tags </TOP>", "")
 	if err != nil || len(qs) != 1 || qs[0].ID != "9" || qs[0].Text != "upper case tags" {
 		t.Errorf("upper-case topics = %+v, %v", qs, err)
+	}
+}
+
+// JSONL errors name the file and the 1-based line, blank lines counted.
+func TestReadJSONLErrorsNameTheLine(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		body, want string
+	}{
+		"bad-json.jsonl": {"{\"_id\":\"a\",\"text\":\"x\"}\n\n{oops}\n", "line 3"},
+		"no-id.jsonl":    {"{\"_id\":\"a\"}\r\n{\"text\":\"t\"}\n", "line 2: record has no _id/id/docno"},
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(tc.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := readJSONL(path, func(jsonRecord, int) error { return nil })
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), path+" "+tc.want) {
+			t.Errorf("%s: err %v, want ErrFormat naming %q", name, err, tc.want)
+		}
+	}
+	var lines []int
+	path := filepath.Join(dir, "ok.jsonl")
+	if err := os.WriteFile(path, []byte("{\"id\":1}\n\n  \n{\"docno\":\"d\"}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := readJSONL(path, func(_ jsonRecord, n int) error { lines = append(lines, n); return nil }); err != nil || len(lines) != 2 || lines[1] != 4 {
+		t.Errorf("lines %v, err %v", lines, err)
 	}
 }

@@ -14,7 +14,8 @@
 // packing with its own tokenizer; one that is also a PassageAnswerer receives
 // the packed passages directly instead of a rendered prompt.
 //
-// The package also holds the wire types of the OpenAI-compatible server
-// endpoints (POST /v1/chat/completions and POST /v1/embeddings) and adapters
-// between them and Request/Event. It contains no HTTP server code.
+// The package also adapts the OpenAI chat wire format (package openaiwire)
+// to Request and Event: ChatRequest converts a chat completion request,
+// ChatAdapter turns events into chunks or a complete response. It contains
+// no HTTP server code.
 package generate

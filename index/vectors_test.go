@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,54 +12,19 @@ import (
 	"testing"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/embed/embedtest"
 	"github.com/ragd/ragd/index/ann"
 )
 
-// fakeEmbedder maps words to fixed random directions and sums them: texts
-// sharing words get similar vectors.
+// fakeEmbedder embeds with embedtest's bag of words: texts sharing words
+// get similar vectors.
 type fakeEmbedder struct{ dims int }
 
 func (f fakeEmbedder) EmbedQuery(ctx context.Context, model, text string) ([]float32, error) {
 	return f.vec(text), nil
 }
 
-func (f fakeEmbedder) vec(text string) []float32 {
-	v := make([]float32, f.dims)
-	word := ""
-	flush := func() {
-		if word == "" {
-			return
-		}
-		var seed uint64
-		for _, c := range word {
-			seed = seed*31 + uint64(c)
-		}
-		r := rand.New(rand.NewPCG(seed, 7))
-		for i := range v {
-			v[i] += float32(r.NormFloat64())
-		}
-		word = ""
-	}
-	for _, c := range text + " " {
-		if c == ' ' || c == '.' || c == ',' {
-			flush()
-		} else {
-			word += string(c)
-		}
-	}
-	var n float64
-	for _, x := range v {
-		n += float64(x * x)
-	}
-	if n == 0 {
-		v[0] = 1
-		return v
-	}
-	for i := range v {
-		v[i] /= float32(math.Sqrt(n))
-	}
-	return v
-}
+func (f fakeEmbedder) vec(text string) []float32 { return embedtest.BagOfWords(text, f.dims) }
 
 func vecCorpus(f fakeEmbedder) []data.Document {
 	docs := append([]data.Document(nil), corpus...)

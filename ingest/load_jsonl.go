@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/internal/jsonl"
 )
 
 // loadJSONL reads one document per line in the BEIR corpus shape:
@@ -29,71 +29,41 @@ import (
 // a JSON object, no text, longer than MaxLineBytes) is skipped and
 // reported, with its line number, in the *PartialError returned at the end.
 func loadJSONL(ctx context.Context, r io.Reader, source string, opts LoadOptions, fn func(Parsed) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	lr := jsonl.NewReader(r, opts.MaxLineBytes)
 	partial := &PartialError{Source: source}
-	var line []byte
 	good := 0
-	for n := 1; ; n++ {
-		if n%256 == 0 {
+	for i := 1; ; i++ {
+		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		var tooLong bool
-		var err error
-		line, tooLong, err = readLine(br, line[:0], opts.MaxLineBytes)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("ingest %s:%d: %w", source, n, err)
-		}
-		eof := errors.Is(err, io.EOF)
-		if tooLong {
+		line, n, err := lr.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			if partial.Count > 0 {
+				return partial
+			}
+			if good == 0 {
+				return fmt.Errorf("ingest %s: %w", source, ErrEmpty)
+			}
+			return nil
+		case errors.Is(err, jsonl.ErrLineTooLong):
 			partial.add(&LineError{Source: source, Line: n,
 				Err: fmt.Errorf("line longer than %d bytes: %w", opts.MaxLineBytes, data.ErrTooLarge)})
-		} else if len(bytes.TrimSpace(line)) > 0 {
-			p, perr := parseJSONLine(line, source, n)
-			if perr != nil {
-				partial.add(&LineError{Source: source, Line: n, Err: perr})
-			} else {
-				good++
-				if err := fn(p); err != nil {
-					return err
-				}
-			}
+			continue
+		case err != nil:
+			return fmt.Errorf("ingest %s:%d: %w", source, n, err)
 		}
-		if eof {
-			break
-		}
-	}
-	if partial.Count > 0 {
-		return partial
-	}
-	if good == 0 {
-		return fmt.Errorf("ingest %s: %w", source, ErrEmpty)
-	}
-	return nil
-}
-
-// readLine appends the next line (without its newline) to buf. A line over
-// max bytes is consumed to its end and reported with tooLong. err is io.EOF
-// after the last line.
-func readLine(br *bufio.Reader, buf []byte, max int) (line []byte, tooLong bool, err error) {
-	for {
-		frag, err := br.ReadSlice('\n')
-		if !tooLong {
-			if len(buf)+len(frag) > max+1 { // +1: the newline itself
-				tooLong = true
-				buf = buf[:0]
-			} else {
-				buf = append(buf, frag...)
-			}
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
+		p, perr := parseJSONLine(line, source, n)
+		if perr != nil {
+			partial.add(&LineError{Source: source, Line: n, Err: perr})
 			continue
 		}
-		if err == nil {
-			buf = bytes.TrimSuffix(buf, []byte{'\n'})
+		good++
+		if err := fn(p); err != nil {
+			return err
 		}
-		return bytes.TrimSuffix(buf, []byte{'\r'}), tooLong, err
 	}
 }
 

@@ -9,7 +9,6 @@
 package rcache
 
 import (
-	"container/list"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -19,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ragd/ragd/internal/lru"
 )
 
 // Defaults used by DefaultConfig and for a non-positive MaxEntries.
@@ -52,20 +53,18 @@ type Stats struct {
 }
 
 type entry struct {
-	key     string
 	val     []byte
 	expires time.Time // zero: never
 }
 
 // Cache is a bounded LRU with TTL. The zero value is not usable; call New.
 type Cache struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration
-	now   func() time.Time
-	ll    *list.List // front = most recently used
-	items map[string]*list.Element
-	st    Stats
+	mu  sync.Mutex
+	max int
+	ttl time.Duration
+	now func() time.Time
+	lru *lru.Cache[string, entry]
+	st  Stats
 }
 
 // New makes a cache.
@@ -76,7 +75,7 @@ func New(cfg Config) *Cache {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Cache{max: cfg.MaxEntries, ttl: max(cfg.TTL, 0), now: cfg.Now, ll: list.New(), items: make(map[string]*list.Element)}
+	return &Cache{max: cfg.MaxEntries, ttl: max(cfg.TTL, 0), now: cfg.Now, lru: lru.New[string, entry](cfg.MaxEntries)}
 }
 
 // Get returns the value stored under key and marks it recently used. An
@@ -85,19 +84,17 @@ func New(cfg Config) *Cache {
 func (c *Cache) Get(key string) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
+	e, ok := c.lru.Get(key)
 	if !ok {
 		c.st.Misses++
 		return nil, false
 	}
-	e := el.Value.(*entry)
 	if !e.expires.IsZero() && !c.now().Before(e.expires) {
-		c.removeElement(el)
+		c.lru.Remove(key)
 		c.st.Expired++
 		c.st.Misses++
 		return nil, false
 	}
-	c.ll.MoveToFront(el)
 	c.st.Hits++
 	return e.val, true
 }
@@ -112,43 +109,28 @@ func (c *Cache) Put(key string, val []byte) {
 	if c.ttl > 0 {
 		exp = c.now().Add(c.ttl)
 	}
-	if el, ok := c.items[key]; ok {
-		e := el.Value.(*entry)
-		e.val, e.expires = val, exp
-		c.ll.MoveToFront(el)
-		return
-	}
-	c.items[key] = c.ll.PushFront(&entry{key: key, val: val, expires: exp})
-	for c.ll.Len() > c.max {
-		c.removeElement(c.ll.Back())
-		c.st.Evictions++
-	}
+	c.st.Evictions += uint64(c.lru.Put(key, entry{val: val, expires: exp}))
 }
 
 // Remove deletes key if present and reports whether it was.
 func (c *Cache) Remove(key string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
-	if ok {
-		c.removeElement(el)
-	}
-	return ok
+	return c.lru.Remove(key)
 }
 
 // Purge empties the cache (counters are kept).
 func (c *Cache) Purge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ll.Init()
-	clear(c.items)
+	c.lru.Purge()
 }
 
 // Len is the number of entries held (expired ones included until touched).
 func (c *Cache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ll.Len()
+	return c.lru.Len()
 }
 
 // Stats returns a snapshot of the counters.
@@ -156,14 +138,9 @@ func (c *Cache) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.st
-	st.Size = c.ll.Len()
+	st.Size = c.lru.Len()
 	st.Capacity = c.max
 	return st
-}
-
-func (c *Cache) removeElement(el *list.Element) {
-	c.ll.Remove(el)
-	delete(c.items, el.Value.(*entry).key)
 }
 
 // Key builds a cache key from a route ("search", "ask", ...), an index

@@ -203,10 +203,7 @@ func isNotFound(err error) bool { return err != nil && errors.Is(err, data.ErrNo
 func newFlags(e *env, name, usageLine string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: ragd %s\n\nFlags:\n", usageLine)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { printCommandUsage(e.stderr, fs, usageLine) }
 	addConfigFlags(fs, &e.cfg)
 	return fs
 }

@@ -3,53 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
-	"math"
-	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/internal/unitvec"
 )
-
-// syntheticEmbedder gives each text a deterministic pseudo-random unit
-// vector (seeded by its FNV hash). `ragd bench --vectors N` uses it to
-// measure an index tier's vector writes and searches without paying for a
-// model.
-type syntheticEmbedder struct{ dims int }
-
-func (s syntheticEmbedder) Info() embed.Info {
-	return embed.Info{ID: fmt.Sprintf("synthetic-%d", s.dims), Dims: s.dims, MaxTokens: 512, Normalized: true}
-}
-
-func (s syntheticEmbedder) Embed(_ context.Context, _ embed.Kind, texts []string) ([][]float32, error) {
-	out := make([][]float32, len(texts))
-	for i, t := range texts {
-		out[i] = s.vector(t)
-	}
-	return out, nil
-}
-
-func (s syntheticEmbedder) vector(text string) []float32 {
-	h := fnv.New64a()
-	h.Write([]byte(text))
-	seed := h.Sum64()
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	v := make([]float32, s.dims)
-	var n float64
-	for i := range v {
-		x := r.NormFloat64()
-		v[i] = float32(x)
-		n += x * x
-	}
-	inv := float32(1 / math.Sqrt(n))
-	for i := range v {
-		v[i] *= inv
-	}
-	return v
-}
 
 type queryStats struct {
 	n                  int
@@ -57,7 +18,7 @@ type queryStats struct {
 }
 
 // syntheticModels resolves the synthetic embedder's name (and only it).
-type syntheticModels struct{ se syntheticEmbedder }
+type syntheticModels struct{ se unitvec.Embedder }
 
 func (m syntheticModels) Embedder(_ context.Context, name string) (embed.Embedder, error) {
 	if name != m.se.Info().ID {

@@ -15,6 +15,7 @@ import (
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/eval"
 	"github.com/ragd/ragd/index/ann/annbench"
+	"github.com/ragd/ragd/internal/unitvec"
 	"github.com/ragd/ragd/rag"
 )
 
@@ -25,6 +26,9 @@ func init() {
 func runBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageErr("bench needs a target: ann, ingest or search")
+	}
+	if isHelpArg(args[0]) {
+		return subcommandHelp(e, "bench", "ann [flags]", "ingest [flags]", "search [flags]")
 	}
 	switch args[0] {
 	case "ann":
@@ -155,7 +159,7 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 	var icfg data.IndexConfig
 	var qvec func(string) []float32
 	if *synth > 0 {
-		se := syntheticEmbedder{dims: *synth}
+		se := unitvec.Embedder{Dims: *synth}
 		icfg = data.IndexConfig{Name: name, Model: se.Info().ID, Dims: *synth, Metric: data.Cosine}
 		if _, err := b.CreateIndex(ctx, icfg); err != nil {
 			return err
@@ -165,7 +169,7 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 		if err != nil {
 			return err
 		}
-		qvec = se.vector
+		qvec = func(text string) []float32 { return unitvec.ForText(se.Dims, text) }
 	} else if icfg, err = a.ensureIndex(ctx, name, e.cfg.Model, true); err != nil {
 		return err
 	}

@@ -5,15 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/ingest"
 	"github.com/ragd/ragd/rag"
-	"golang.org/x/term"
 )
 
 func init() {
@@ -44,6 +40,10 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err := data.CheckChunking(*chunkSize, *overlap); err != nil {
 		return err
 	}
+	// Log lines go through the bar, which clears its line before them and
+	// redraws after, so that none is glued to the bar.
+	bar := newProgressBar(e.stderr, !*quiet)
+	e.stderr = bar
 	a, err := openApp(ctx, e)
 	if err != nil {
 		return err
@@ -68,7 +68,6 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if set["chunk-overlap"] || icfg.ChunkOverlap == 0 {
 		chunk.Overlap = *overlap
 	}
-	bar := newProgressBar(e.stderr, !*quiet)
 	res, err := a.service(nil).IngestFiles(ctx, *name, paths, rag.FileOptions{
 		IngestOptions: rag.IngestOptions{Force: *force, Chunk: chunk, Progress: bar.update},
 		Include:       include, Exclude: exclude, Sync: *sync, Workers: *workers,
@@ -99,61 +98,6 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  skipped %s: %s\n", f.Source, f.Error)
 	}
 	return nil
-}
-
-// progressBar renders ingest progress on a terminal: a bar, counts, rate
-// and ETA, redrawn in place. On a non-terminal it stays silent.
-type progressBar struct {
-	w      io.Writer
-	on     bool
-	drawn  bool
-	lastLn int
-}
-
-func newProgressBar(w io.Writer, enabled bool) *progressBar {
-	on := false
-	if f, ok := w.(*os.File); ok && enabled {
-		on = term.IsTerminal(int(f.Fd()))
-	}
-	return &progressBar{w: w, on: on}
-}
-
-func (b *progressBar) update(p ingest.Progress) {
-	if !b.on {
-		return
-	}
-	frac := 0.0
-	if p.BytesTotal > 0 {
-		frac = float64(p.BytesDone) / float64(p.BytesTotal)
-	} else if p.FilesTotal > 0 {
-		frac = float64(p.FilesDone) / float64(p.FilesTotal)
-	}
-	const width = 28
-	filled := int(frac * width)
-	rate := 0.0
-	if s := p.Elapsed.Seconds(); s > 0 {
-		rate = float64(p.Chunks) / s
-	}
-	eta := "--:--"
-	if frac > 0.01 && frac < 1 {
-		rem := time.Duration(float64(p.Elapsed) * (1 - frac) / frac)
-		eta = fmtDur(rem)
-	}
-	line := fmt.Sprintf("\r[%s%s] %3.0f%% %d/%d files  %d chunks  %.0f chunks/s  ETA %s  %d skipped %d failed",
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled), frac*100, p.FilesDone, p.FilesTotal, p.Chunks, rate, eta, p.Skipped, p.Failed)
-	pad := ""
-	if n := b.lastLn - len(line); n > 0 {
-		pad = strings.Repeat(" ", n)
-	}
-	b.lastLn = len(line)
-	fmt.Fprint(b.w, line+pad)
-	b.drawn = true
-}
-
-func (b *progressBar) done() {
-	if b.drawn {
-		fmt.Fprintln(b.w)
-	}
 }
 
 func fmtDur(d time.Duration) string {

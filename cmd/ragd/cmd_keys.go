@@ -22,6 +22,9 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageErr("usage: ragd keys create|list|revoke ...")
 	}
+	if isHelpArg(args[0]) {
+		return subcommandHelp(e, "keys", "create --scope read|write|admin [--name N] [--rate R] [--burst B]", "list [--json]", "revoke ID")
+	}
 	switch sub, rest := args[0], args[1:]; sub {
 	case "create":
 		fs := newFlags(e, "keys create", "keys create --scope read|write|admin [--name N] [--rate R] [--burst B]")

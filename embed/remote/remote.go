@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -19,6 +17,8 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
+	"github.com/ragd/ragd/internal/retry"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Sentinel errors. Errors also wrap the matching data error
@@ -208,77 +208,43 @@ func (e *Embedder) Embed(ctx context.Context, kind embed.Kind, texts []string) (
 	return out, nil
 }
 
-// request and response are the OpenAI embeddings wire format.
-type request struct {
-	Model string   `json:"model"`
-	Input []string `json:"input"`
-}
-
-type response struct {
-	Data []struct {
-		Embedding []float32 `json:"embedding"`
-		Index     *int      `json:"index"`
-	} `json:"data"`
-}
-
 // embedBatch sends one batch, retrying transient failures.
 func (e *Embedder) embedBatch(ctx context.Context, texts []string) ([][]float32, error) {
-	body, err := json.Marshal(request{Model: e.cfg.Model, Input: texts})
+	body, err := json.Marshal(openaiwire.EmbeddingsRequest{Model: e.cfg.Model, Input: texts})
 	if err != nil {
 		return nil, fmt.Errorf("%w: encode request: %w", data.ErrInvalid, err)
 	}
-	for attempt := 0; ; attempt++ {
-		vecs, retryAfter, err := e.attempt(ctx, body, len(texts))
-		if err == nil {
-			return vecs, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		var re *retryable
-		if !errors.As(err, &re) {
-			return nil, err
-		}
-		if attempt >= e.cfg.MaxRetries {
-			return nil, fmt.Errorf("%w: %d attempts: %w", data.ErrUnavailable, attempt+1, re.err)
-		}
-		wait := e.backoff(attempt, retryAfter)
-		e.log.Warn("remote embedding retry", "url", e.url, "attempt", attempt+1, "wait", wait, "err", re.err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
+	policy := retry.Policy{MaxRetries: e.cfg.MaxRetries, Base: e.cfg.MinBackoff, Max: e.cfg.MaxBackoff}
+	onRetry := func(attempt int, wait time.Duration, err error) {
+		e.log.Warn("remote embedding retry", "url", e.url, "attempt", attempt+1, "wait", wait, "err", err)
 	}
+	var vecs [][]float32
+	err = retry.Do(ctx, policy, onRetry, func() error {
+		var err error
+		vecs, err = e.attempt(ctx, body, len(texts))
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	})
+	var ex *retry.Exhausted
+	if errors.As(err, &ex) {
+		return nil, fmt.Errorf("%w: %d attempts: %w", data.ErrUnavailable, ex.Attempts, ex.Err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return vecs, nil
 }
 
-// retryable marks an error worth another attempt.
-type retryable struct{ err error }
-
-func (r *retryable) Error() string { return r.err.Error() }
-func (r *retryable) Unwrap() error { return r.err }
-
-// backoff is MinBackoff·2^attempt with jitter in [d/2, d], at least the
-// server's Retry-After, at most MaxBackoff.
-func (e *Embedder) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	d := e.cfg.MinBackoff << min(attempt, 20)
-	if d <= 0 || d > e.cfg.MaxBackoff {
-		d = e.cfg.MaxBackoff
-	}
-	d = d/2 + rand.N(d/2+1)
-	return min(max(d, retryAfter), e.cfg.MaxBackoff)
-}
-
-// attempt sends one request. Transient failures come back as *retryable,
-// with the server's Retry-After when it sent one.
-func (e *Embedder) attempt(ctx context.Context, body []byte, n int) ([][]float32, time.Duration, error) {
+// attempt sends one request. Transient failures come back wrapped by
+// retry.Retryable, with the server's Retry-After when it sent one.
+func (e *Embedder) attempt(ctx context.Context, body []byte, n int) ([][]float32, error) {
 	actx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, e.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %w", data.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", data.ErrInvalid, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -287,7 +253,7 @@ func (e *Embedder) attempt(ctx context.Context, body []byte, n int) ([][]float32
 	}
 	resp, err := e.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, 0, &retryable{err: fmt.Errorf("%w: %w", ErrUpstream, err)}
+		return nil, retry.Retryable(fmt.Errorf("%w: %w", ErrUpstream, err), 0)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -296,32 +262,31 @@ func (e *Embedder) attempt(ctx context.Context, body []byte, n int) ([][]float32
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout ||
 			resp.StatusCode >= 500:
-			return nil, retryAfter(resp.Header.Get("Retry-After")), &retryable{err: err}
+			return nil, retry.Retryable(err, retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
 		case resp.StatusCode == http.StatusUnauthorized:
-			return nil, 0, fmt.Errorf("%w: %w", data.ErrUnauthorized, err)
+			return nil, fmt.Errorf("%w: %w", data.ErrUnauthorized, err)
 		case resp.StatusCode == http.StatusForbidden:
-			return nil, 0, fmt.Errorf("%w: %w", data.ErrForbidden, err)
+			return nil, fmt.Errorf("%w: %w", data.ErrForbidden, err)
 		case resp.StatusCode == http.StatusNotFound:
-			return nil, 0, fmt.Errorf("%w: %w", data.ErrNotFound, err)
+			return nil, fmt.Errorf("%w: %w", data.ErrNotFound, err)
 		case resp.StatusCode == http.StatusRequestEntityTooLarge:
-			return nil, 0, fmt.Errorf("%w: %w", data.ErrTooLarge, err)
+			return nil, fmt.Errorf("%w: %w", data.ErrTooLarge, err)
 		default:
-			return nil, 0, fmt.Errorf("%w: %w", data.ErrInvalid, err)
+			return nil, fmt.Errorf("%w: %w", data.ErrInvalid, err)
 		}
 	}
-	var r response
+	var r openaiwire.EmbeddingsResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<20)).Decode(&r); err != nil {
 		if actx.Err() != nil && ctx.Err() == nil {
-			return nil, 0, &retryable{err: fmt.Errorf("%w: read body: %w", ErrUpstream, err)}
+			return nil, retry.Retryable(fmt.Errorf("%w: read body: %w", ErrUpstream, err), 0)
 		}
-		return nil, 0, fmt.Errorf("%w: decode: %w", ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: decode: %w", ErrBadResponse, err)
 	}
-	vecs, err := e.assemble(r, n)
-	return vecs, 0, err
+	return e.assemble(r, n)
 }
 
 // assemble orders the response by index and checks its shape.
-func (e *Embedder) assemble(r response, n int) ([][]float32, error) {
+func (e *Embedder) assemble(r openaiwire.EmbeddingsResponse, n int) ([][]float32, error) {
 	if len(r.Data) != n {
 		return nil, fmt.Errorf("%w: %d embeddings for %d inputs", ErrBadResponse, len(r.Data), n)
 	}
@@ -334,33 +299,19 @@ func (e *Embedder) assemble(r response, n int) ([][]float32, error) {
 		if idx < 0 || idx >= n || out[idx] != nil {
 			return nil, fmt.Errorf("%w: bad or repeated index %d", ErrBadResponse, idx)
 		}
-		if len(d.Embedding) == 0 {
+		if len(d.Embedding.Values) == 0 {
 			return nil, fmt.Errorf("%w: empty embedding at index %d", ErrBadResponse, idx)
 		}
 		want := e.dims.Load()
-		if want == 0 && e.dims.CompareAndSwap(0, int64(len(d.Embedding))) {
-			want = int64(len(d.Embedding))
+		if want == 0 && e.dims.CompareAndSwap(0, int64(len(d.Embedding.Values))) {
+			want = int64(len(d.Embedding.Values))
 		} else if want == 0 {
 			want = e.dims.Load()
 		}
-		if int64(len(d.Embedding)) != want {
-			return nil, fmt.Errorf("%w: %w: index %d has %d dims, want %d", ErrBadResponse, data.ErrDimension, idx, len(d.Embedding), want)
+		if int64(len(d.Embedding.Values)) != want {
+			return nil, fmt.Errorf("%w: %w: index %d has %d dims, want %d", ErrBadResponse, data.ErrDimension, idx, len(d.Embedding.Values), want)
 		}
-		out[idx] = d.Embedding
+		out[idx] = d.Embedding.Values
 	}
 	return out, nil
-}
-
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
-func retryAfter(h string) time.Duration {
-	if h == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return max(time.Until(t), 0)
-	}
-	return 0
 }

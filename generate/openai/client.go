@@ -8,15 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/internal/retry"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Defaults for Config.
@@ -127,25 +127,6 @@ func (c *Client) Info() generate.Info {
 	return generate.Info{ID: id, Backend: "openai", ContextSize: c.cfg.ContextSize}
 }
 
-// wireRequest is the JSON body of both endpoints.
-type wireRequest struct {
-	Model         string             `json:"model,omitempty"`
-	Messages      []generate.Message `json:"messages,omitempty"`
-	Prompt        string             `json:"prompt,omitempty"`
-	Stream        bool               `json:"stream"`
-	StreamOptions *streamOptions     `json:"stream_options,omitempty"`
-	MaxTokens     int                `json:"max_tokens,omitempty"`
-	Temperature   float64            `json:"temperature"`
-	TopP          float64            `json:"top_p,omitempty"`
-	TopK          int                `json:"top_k,omitempty"`
-	Seed          *uint32            `json:"seed,omitempty"`
-	Stop          []string           `json:"stop,omitempty"`
-}
-
-type streamOptions struct {
-	IncludeUsage bool `json:"include_usage"`
-}
-
 // Generate streams a completion. Messages go to the chat endpoint, a raw
 // Prompt to the completions endpoint. Errors wrap generate.ErrUpstream
 // (and data.ErrUnauthorized, data.ErrInvalid, generate.ErrOverloaded,
@@ -158,69 +139,96 @@ func (c *Client) Generate(ctx context.Context, req generate.Request, emit func(g
 	if req.MaxTokens < 0 {
 		return fmt.Errorf("openai: %w: max tokens %d", data.ErrInvalid, req.MaxTokens)
 	}
-	w := wireRequest{
-		Model: c.cfg.Model, Stream: true, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
-		TopP: req.TopP, TopK: req.TopK, Seed: req.Seed, Stop: req.Stop,
-	}
-	if !c.cfg.DisableStreamUsage {
-		w.StreamOptions = &streamOptions{IncludeUsage: true}
-	}
-	endpoint := c.chatURL
-	if len(req.Messages) > 0 {
-		w.Messages = req.Messages
-	} else {
-		w.Prompt, endpoint = req.Prompt, c.compURL
-	}
-	body, err := json.Marshal(w)
+	endpoint, body, err := c.encode(req)
 	if err != nil {
 		return fmt.Errorf("openai: encode request: %w", err)
 	}
 	st := &stream{emit: emit}
-	for attempt := 0; ; attempt++ {
+	policy := retry.Policy{MaxRetries: c.cfg.MaxRetries, Base: c.cfg.RetryBackoff, Max: c.cfg.MaxRetryWait}
+	onRetry := func(attempt int, wait time.Duration, err error) {
+		c.log.Warn("openai: retrying", "url", endpoint, "attempt", attempt+1, "wait", wait, "err", err)
+	}
+	err = retry.Do(ctx, policy, onRetry, func() error {
 		err := c.attempt(ctx, endpoint, body, st)
 		if err == nil {
 			return nil
 		}
 		var ee emitError
 		if errors.As(err, &ee) {
-			return ee.err
+			return ee
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		var re *retryable
-		if !errors.As(err, &re) {
-			return err
+		var re *retry.Error
+		if errors.As(err, &re) && st.emitted {
+			return re.Err // nothing is retried once a token went out
 		}
-		if st.emitted || attempt >= c.cfg.MaxRetries {
-			return re.err
-		}
-		wait := c.backoff(attempt, re.retryAfter)
-		c.log.Warn("openai: retrying", "url", endpoint, "attempt", attempt+1, "wait", wait, "err", re.err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+		return err
+	})
+	var ee emitError
+	var ex *retry.Exhausted
+	switch {
+	case errors.As(err, &ee):
+		return ee.err
+	case errors.As(err, &ex):
+		return ex.Err
 	}
+	return err
 }
-
-// retryable marks a failure that may be retried before the first token.
-type retryable struct {
-	err        error
-	retryAfter time.Duration
-}
-
-func (r *retryable) Error() string { return r.err.Error() }
-func (r *retryable) Unwrap() error { return r.err }
 
 // emitError carries an error returned by the caller's emit.
 type emitError struct{ err error }
 
 func (e emitError) Error() string { return e.err.Error() }
 func (e emitError) Unwrap() error { return e.err }
+
+// encode builds the request body: a chat completion for messages, a legacy
+// completion for a raw prompt. The temperature is always sent (0 is a
+// choice, not an absence); other zero settings are left to the server.
+func (c *Client) encode(req generate.Request) (endpoint string, body []byte, err error) {
+	var (
+		maxTokens, topK *int
+		topP            *float64
+		seed            *int64
+		opts            *openaiwire.StreamOptions
+	)
+	if req.MaxTokens > 0 {
+		maxTokens = &req.MaxTokens
+	}
+	if req.TopK != 0 {
+		topK = &req.TopK
+	}
+	if req.TopP != 0 {
+		topP = &req.TopP
+	}
+	if req.Seed != nil {
+		s := int64(*req.Seed)
+		seed = &s
+	}
+	if !c.cfg.DisableStreamUsage {
+		opts = &openaiwire.StreamOptions{IncludeUsage: true}
+	}
+	temp := req.Temperature
+	if len(req.Messages) > 0 {
+		msgs := make([]openaiwire.ChatMessage, len(req.Messages))
+		for i, m := range req.Messages {
+			msgs[i] = openaiwire.ChatMessage{Role: m.Role, Content: m.Content}
+		}
+		body, err = json.Marshal(openaiwire.ChatCompletionRequest{
+			Model: c.cfg.Model, Messages: msgs, Stream: true, StreamOptions: opts, MaxTokens: maxTokens,
+			Temperature: &temp, TopP: topP, TopK: topK, Seed: seed, Stop: req.Stop,
+		})
+		endpoint = c.chatURL
+	} else {
+		body, err = json.Marshal(openaiwire.CompletionRequest{
+			Model: c.cfg.Model, Prompt: req.Prompt, Stream: true, StreamOptions: opts, MaxTokens: maxTokens,
+			Temperature: &temp, TopP: topP, TopK: topK, Seed: seed, Stop: req.Stop,
+		})
+		endpoint = c.compURL
+	}
+	return endpoint, body, err
+}
 
 var (
 	errFirstByte = errors.New("first-byte timeout")
@@ -251,9 +259,9 @@ func (c *Client) attempt(ctx context.Context, endpoint string, body []byte, st *
 			return ctx.Err()
 		}
 		if errors.Is(context.Cause(rctx), errFirstByte) {
-			return &retryable{err: fmt.Errorf("openai: %w: no response from %s within %s", generate.ErrUpstream, endpoint, c.cfg.Timeout)}
+			return retry.Retryable(fmt.Errorf("openai: %w: no response from %s within %s", generate.ErrUpstream, endpoint, c.cfg.Timeout), 0)
 		}
-		return &retryable{err: fmt.Errorf("openai: %w: %w: %v", generate.ErrUpstream, generate.ErrUnavailable, err)} //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
+		return retry.Retryable(fmt.Errorf("openai: %w: %w: %v", generate.ErrUpstream, generate.ErrUnavailable, err), 0) //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -280,7 +288,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string, body []byte, st *
 		return ctx.Err()
 	}
 	if errors.Is(context.Cause(rctx), errIdle) {
-		return &retryable{err: fmt.Errorf("openai: %w: no data from upstream for %s", generate.ErrUpstream, c.cfg.IdleTimeout)}
+		return retry.Retryable(fmt.Errorf("openai: %w: no data from upstream for %s", generate.ErrUpstream, c.cfg.IdleTimeout), 0)
 	}
 	return err
 }
@@ -302,36 +310,4 @@ func (a *activityReader) Read(p []byte) (int, error) {
 func isJSON(contentType string) bool {
 	ct := strings.ToLower(strings.TrimSpace(contentType))
 	return strings.HasPrefix(ct, "application/json")
-}
-
-// backoff returns the wait before retry attempt+1: Retry-After when the
-// server gave one, else RetryBackoff·2^attempt with jitter in [d/2, d),
-// capped at MaxRetryWait.
-func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, c.cfg.MaxRetryWait)
-	}
-	d := c.cfg.RetryBackoff << min(attempt, 16)
-	if d <= 0 || d > c.cfg.MaxRetryWait {
-		d = c.cfg.MaxRetryWait
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
-func parseRetryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(h); err == nil {
-		if s < 0 {
-			return 0
-		}
-		return time.Duration(min(s, 24*3600)) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

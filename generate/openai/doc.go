@@ -15,8 +15,9 @@
 // Config.IdleTimeout the silence between chunks (a stalled upstream fails
 // with generate.ErrUpstream instead of hanging), and failures before the
 // first token (connection errors, 429, 5xx, first-byte timeouts) are retried
-// up to Config.MaxRetries times with jittered exponential backoff, honouring
-// Retry-After. Nothing is retried once a token has been emitted. Cancelling
+// up to Config.MaxRetries times with jittered exponential backoff that waits
+// at least a server's Retry-After (package internal/retry, shared with
+// embed/remote). Requests and chunks are package openaiwire's types. Nothing is retried once a token has been emitted. Cancelling
 // the context closes the upstream connection at once. A server that answers
 // a streaming request with a plain JSON completion is accepted too.
 package openai

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestSSEReader(t *testing.T) {
@@ -53,28 +52,6 @@ func TestSSEReaderRejectsHugeEvents(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		h    string
-		want time.Duration
-	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{"-1", 0},
-		{"soon", 0},
-		{now.Add(90 * time.Second).Format(httpTimeFormat), 90 * time.Second},
-		{now.Add(-time.Minute).Format(httpTimeFormat), 0},
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.h, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.h, got, tt.want)
-		}
-	}
-}
-
-const httpTimeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
 
 // byteReader hands out one byte per Read, as a slow network would.
 type byteReader struct{ s string }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/internal/retry"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Limits on what is read from an upstream.
@@ -28,27 +30,6 @@ type stream struct {
 	usage   *generate.Usage
 }
 
-// wireChunk is a streamed chunk of either endpoint (or, for the JSON
-// fallback, a whole response).
-type wireChunk struct {
-	Choices []struct {
-		Index int `json:"index"`
-		Delta *struct {
-			Content *string `json:"content"`
-		} `json:"delta"`
-		Message *struct {
-			Content *string `json:"content"`
-		} `json:"message"`
-		Text         *string `json:"text"`
-		FinishReason *string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-	} `json:"usage"`
-	Error json.RawMessage `json:"error"`
-}
-
 // readSSE consumes an event stream.
 func (s *stream) readSSE(body io.Reader) error {
 	r := newSSEReader(body)
@@ -61,12 +42,12 @@ func (s *stream) readSSE(body io.Reader) error {
 				return s.done()
 			}
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return &retryable{err: fmt.Errorf("openai: %w: stream ended before completion", generate.ErrUpstream)}
+				return retry.Retryable(fmt.Errorf("openai: %w: stream ended before completion", generate.ErrUpstream), 0)
 			}
 			if errors.Is(err, errEventTooLarge) {
 				return fmt.Errorf("openai: %w: %w", generate.ErrUpstream, err)
 			}
-			return &retryable{err: fmt.Errorf("openai: %w: reading stream: %v", generate.ErrUpstream, err)} //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
+			return retry.Retryable(fmt.Errorf("openai: %w: reading stream: %v", generate.ErrUpstream, err), 0) //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
 		}
 		if string(bytes.TrimSpace(ev)) == "[DONE]" {
 			return s.done()
@@ -79,7 +60,8 @@ func (s *stream) readSSE(body io.Reader) error {
 
 // chunk handles one decoded data payload.
 func (s *stream) chunk(payload []byte) error {
-	var c wireChunk
+	// A chunk of either endpoint or, for the JSON fallback, a whole response.
+	var c openaiwire.ChatCompletionChunk
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return fmt.Errorf("openai: %w: malformed chunk %q: %w", generate.ErrUpstream, clip(string(payload), 200), err)
 	}
@@ -90,12 +72,11 @@ func (s *stream) chunk(payload []byte) error {
 		if ch.Index != 0 {
 			continue
 		}
-		var text string
+		text := ch.Delta.Content
 		switch {
-		case ch.Delta != nil && ch.Delta.Content != nil:
-			text = *ch.Delta.Content
-		case ch.Message != nil && ch.Message.Content != nil:
-			text = *ch.Message.Content
+		case text != "":
+		case ch.Message != nil:
+			text = ch.Message.Content
 		case ch.Text != nil:
 			text = *ch.Text
 		}
@@ -132,7 +113,7 @@ func (s *stream) done() error {
 func (s *stream) readJSON(body io.Reader) error {
 	b, err := io.ReadAll(io.LimitReader(body, maxJSONBody+1))
 	if err != nil {
-		return &retryable{err: fmt.Errorf("openai: %w: reading response: %v", generate.ErrUpstream, err)} //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
+		return retry.Retryable(fmt.Errorf("openai: %w: reading response: %v", generate.ErrUpstream, err), 0) //nolint:errorlint // cause kept as text: transport and context errors must not make an upstream failure look like the caller's cancellation
 	}
 	if len(b) > maxJSONBody {
 		return fmt.Errorf("openai: %w: response over %d bytes", generate.ErrUpstream, maxJSONBody)
@@ -159,7 +140,7 @@ func statusError(resp *http.Response, maxWait time.Duration) error {
 		}
 		return fmt.Errorf("openai: %w: %w: HTTP %d: %s", generate.ErrUpstream, kind, code, msg)
 	}
-	retryAfter := min(parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), maxWait)
+	retryAfter := min(retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), maxWait)
 	switch {
 	case code == http.StatusUnauthorized:
 		return wrap(data.ErrUnauthorized)
@@ -168,9 +149,9 @@ func statusError(resp *http.Response, maxWait time.Duration) error {
 	case code == http.StatusNotFound:
 		return wrap(data.ErrNotFound)
 	case code == http.StatusTooManyRequests:
-		return &retryable{err: wrap(generate.ErrOverloaded), retryAfter: retryAfter}
+		return retry.Retryable(wrap(generate.ErrOverloaded), retryAfter)
 	case code >= 500:
-		return &retryable{err: wrap(generate.ErrUnavailable), retryAfter: retryAfter}
+		return retry.Retryable(wrap(generate.ErrUnavailable), retryAfter)
 	case isContextOverflow(msg):
 		return wrap(generate.ErrContextFull)
 	case code == http.StatusBadRequest || code == http.StatusUnprocessableEntity || code == http.StatusRequestEntityTooLarge:

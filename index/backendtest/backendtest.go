@@ -11,13 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"testing"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/internal/unitvec"
 )
 
 // Dims is the vector length the suite writes.
@@ -39,19 +39,7 @@ func Run(t *testing.T, open Open) {
 }
 
 // Vector is a deterministic unit vector for a seed.
-func Vector(seed uint64) []float32 {
-	r := rand.New(rand.NewPCG(seed, seed*7+1))
-	v := make([]float32, Dims)
-	var n float64
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-		n += float64(v[i]) * float64(v[i])
-	}
-	for i := range v {
-		v[i] /= float32(math.Sqrt(n))
-	}
-	return v
-}
+func Vector(seed uint64) []float32 { return unitvec.FromSeed(seed, Dims) }
 
 // Doc builds a document with one chunk per text, each with a vector seeded
 // by the document's seed and the chunk's ordinal.

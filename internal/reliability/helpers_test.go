@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -25,6 +24,7 @@ import (
 	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/ingest"
 	"github.com/ragd/ragd/internal/testutil"
+	"github.com/ragd/ragd/internal/unitvec"
 )
 
 var (
@@ -295,21 +295,7 @@ func expectDoc(id, title, text string, opts ingest.ChunkOptions) data.Document {
 
 // chunkVector is the deterministic unit vector of a chunk (by id and text).
 func chunkVector(chunkID, text string, dims int) []float32 {
-	h := fnv.New64a()
-	h.Write([]byte(chunkID))
-	h.Write([]byte{0})
-	h.Write([]byte(text))
-	r := rand.New(rand.NewPCG(h.Sum64(), 7))
-	v := make([]float32, dims)
-	var n float64
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-		n += float64(v[i]) * float64(v[i])
-	}
-	for i := range v {
-		v[i] /= float32(math.Sqrt(n))
-	}
-	return v
+	return unitvec.ForText(dims, chunkID, text)
 }
 
 // state maps document id to the document the store must hold.

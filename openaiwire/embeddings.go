@@ -1,4 +1,4 @@
-package generate
+package openaiwire
 
 import (
 	"bytes"
@@ -11,11 +11,6 @@ import (
 
 	"github.com/ragd/ragd/data"
 )
-
-// Wire types of the OpenAI-compatible embeddings endpoint that ragd serves
-// (POST /v1/embeddings). The API layer decodes an EmbeddingsRequest, calls
-// Validate, embeds Input with its Embedder, and replies with
-// NewEmbeddingsResponse.
 
 // MaxEmbeddingInputs bounds the number of texts in one embeddings request.
 const MaxEmbeddingInputs = 2048
@@ -51,8 +46,8 @@ func (in *EmbeddingInput) UnmarshalJSON(b []byte) error {
 
 // EmbeddingsRequest is the body of POST /v1/embeddings.
 type EmbeddingsRequest struct {
-	Input EmbeddingInput `json:"input"`
 	Model string         `json:"model"`
+	Input EmbeddingInput `json:"input"`
 	// EncodingFormat is "float" (default) or "base64" (little-endian float32s).
 	EncodingFormat string `json:"encoding_format,omitempty"`
 	// Dimensions asks for truncated vectors; ragd rejects any value other
@@ -166,8 +161,10 @@ func (v *EmbeddingVector) UnmarshalJSON(b []byte) error {
 
 // EmbeddingData is one embedding of the response.
 type EmbeddingData struct {
-	Object    string          `json:"object"`
-	Index     int             `json:"index"`
+	Object string `json:"object"`
+	// Index is the input's position; a client takes the data's own
+	// position when a server leaves it out.
+	Index     *int            `json:"index"`
 	Embedding EmbeddingVector `json:"embedding"`
 }
 
@@ -193,7 +190,7 @@ func NewEmbeddingsResponse(model string, vectors [][]float32, promptTokens int, 
 		Usage: EmbeddingsUsage{PromptTokens: promptTokens, TotalTokens: promptTokens},
 	}
 	for i, v := range vectors {
-		resp.Data[i] = EmbeddingData{Object: "embedding", Index: i, Embedding: EmbeddingVector{Values: v, Base64: encodingFormat == "base64"}}
+		resp.Data[i] = EmbeddingData{Object: "embedding", Index: &i, Embedding: EmbeddingVector{Values: v, Base64: encodingFormat == "base64"}}
 	}
 	return resp
 }

@@ -1,4 +1,4 @@
-package generate
+package openaiwire
 
 import (
 	"encoding/json"
