@@ -363,3 +363,10 @@ func (e *testEnv) seed(name, model string) {
 		e.t.Fatalf("seeding %s: %+v, want %d documents of one chunk", name, put, len(corpus))
 	}
 }
+
+// embedded is how many texts the embedder has embedded.
+func (h *hashEmbedder) embedded() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.texts
+}

@@ -51,24 +51,25 @@ func openApp(ctx context.Context, e *env) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: e.cfg, log: log, backend: b, engine: eng, pool: pool}
-	if a.cache, err = openSideCache(b, e.cfg.DataDir); err != nil {
-		b.Close()
-		return nil, err
-	}
+	a.cache = openSideCache(b, e.cfg.DataDir, log)
 	return a, nil
 }
 
 // openSideCache opens an embedding cache in dir for a backend that keeps
 // none of its own (nil for one that does), so that re-ingesting unchanged
-// text embeds nothing on every backend.
-func openSideCache(b index.Backend, dir string) (*index.Store, error) {
+// text embeds nothing on every backend. The cache only saves work: when it
+// cannot be opened (another ragd process on this data dir holds it), the
+// command goes on without one.
+func openSideCache(b index.Backend, dir string, log *slog.Logger) *index.Store {
 	if _, ok := b.(index.VectorCacher); ok {
-		return nil, nil
+		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	st, err := index.OpenStore(filepath.Join(dir, "embedcache.db"))
+	if err != nil {
+		log.Warn("embedding cache unavailable; embedding without it", "err", err)
+		return nil
 	}
-	return index.OpenStore(filepath.Join(dir, "embedcache.db"))
+	return st
 }
 
 // service is the retrieval service over the app's backend, models and

@@ -149,10 +149,7 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 		defer func() { _ = b.DropIndex(context.WithoutCancel(ctx), name) }()
 	}
 	a := &app{cfg: e.cfg, log: log, backend: b, engine: eng, pool: pool}
-	if a.cache, err = openSideCache(b, filepath.Join(tmp, "data")); err != nil {
-		return err
-	}
-	if a.cache != nil {
+	if a.cache = openSideCache(b, filepath.Join(tmp, "data"), log); a.cache != nil {
 		defer a.cache.Close()
 	}
 	svc := a.service(nil)

@@ -102,10 +102,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if weaviateTemp {
 		defer func() { _ = b.DropIndex(context.WithoutCancel(ctx), name) }()
 	}
-	cache, err := openSideCache(b, dir)
-	if err != nil {
-		return err
-	}
+	cache := openSideCache(b, dir, log)
 	if cache != nil {
 		defer cache.Close()
 	}
