@@ -364,9 +364,3 @@ func (e *testEnv) seed(name, model string) {
 	}
 }
 
-// embedded is how many texts the embedder has embedded.
-func (h *hashEmbedder) embedded() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.texts
-}

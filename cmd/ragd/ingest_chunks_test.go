@@ -6,11 +6,11 @@ import (
 )
 
 // ragd ingest chunks with the settings stored with the index: an index
-// created with --chunk-size 8 keeps chunking at 8 tokens on later runs
+// created with --chunk-size 32 keeps chunking at 32 tokens on later runs
 // without the flag, and a flag given explicitly still wins for its run.
 func TestIngestUsesStoredChunkSettings(t *testing.T) {
 	cliEnv(t)
-	long := strings.Repeat("the quick brown fox jumps over the lazy dog. ", 12) // about 108 words
+	long := strings.Repeat("the quick brown fox jumps over the lazy dog. ", 48) // about 432 words
 	chunksOf := func(index string) int {
 		t.Helper()
 		var list struct {
@@ -30,13 +30,13 @@ func TestIngestUsesStoredChunkSettings(t *testing.T) {
 	}
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"a.txt": long})
-	ragdOK(t, "ingest", "--index", "small", "--quiet", "--chunk-size", "16", "--chunk-overlap", "2", dir)
+	ragdOK(t, "ingest", "--index", "small", "--quiet", "--chunk-size", "32", "--chunk-overlap", "2", dir)
 	first := chunksOf("small")
 	if first < 5 {
-		t.Fatalf("chunk size 16 gave %d chunks of a 108-word text", first)
+		t.Fatalf("chunk size 32 gave %d chunks of a 432-word text", first)
 	}
-	// A second file, no chunk flags: the stored 16/2 apply (the default
-	// 256 would make it one chunk).
+	// A second file, no chunk flags: the stored 32/2 apply (the default
+	// 256 would make it about two chunks).
 	dir2 := t.TempDir()
 	writeFiles(t, dir2, map[string]string{"b.txt": long + " again"})
 	ragdOK(t, "ingest", "--index", "small", "--quiet", dir2)
@@ -45,7 +45,7 @@ func TestIngestUsesStoredChunkSettings(t *testing.T) {
 	}
 	// A new index without chunk flags stores and uses the defaults.
 	ragdOK(t, "ingest", "--index", "big", "--quiet", dir)
-	if got := chunksOf("big"); got != 1 {
-		t.Fatalf("default chunking made %d chunks, want 1", got)
+	if got := chunksOf("big"); got < 1 || got > 3 || got >= first {
+		t.Fatalf("default chunking made %d chunks, want 1-3 (chunk size 32 made %d)", got, first)
 	}
 }

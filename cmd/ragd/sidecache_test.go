@@ -7,6 +7,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/internal/unitvec"
 	"github.com/ragd/ragd/rag"
 )
 
@@ -39,7 +40,7 @@ func TestSideEmbeddingCache(t *testing.T) {
 		again.Close()
 		t.Fatal("a held cache opened twice")
 	}
-	se := syntheticEmbedder{dims: 8}
+	se := unitvec.Embedder{Dims: 8}
 	svc, err := rag.New(rag.Config{Backend: b, Models: syntheticModels{se}, Cache: cache})
 	if err != nil {
 		t.Fatal(err)
