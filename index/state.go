@@ -120,3 +120,11 @@ func (s *FileStateStore) SaveState(ctx context.Context, key string, value []byte
 
 // Shared implements StateStore: only this process writes the files.
 func (s *FileStateStore) Shared() bool { return false }
+
+// Hold runs fn while no SaveState can change a file: a snapshot copies
+// the files inside it (see SnapshotFiles.Hold).
+func (s *FileStateStore) Hold(fn func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fn()
+}
