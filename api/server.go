@@ -70,6 +70,16 @@ type Config struct {
 	Version string
 	// SnapshotDir is where POST /v1/snapshots writes ("" disables it).
 	SnapshotDir string
+	// SnapshotKeep is how many snapshots POST /v1/snapshots keeps in
+	// SnapshotDir, the newest (0: all).
+	SnapshotKeep int
+	// SnapshotWait bounds how long a snapshot waits for a running one and
+	// for writes in progress (default index.DefaultSnapshotWait); past it
+	// the request fails with 503.
+	SnapshotWait time.Duration
+	// SnapshotFiles are the data dir's files outside the engine that a
+	// snapshot copies too (front-end state, the keys file).
+	SnapshotFiles []index.SnapshotFiles
 	// ResultCache keeps search results and non-streamed answers keyed by
 	// (index, index version, options); nil turns caching off.
 	ResultCache *rcache.Cache

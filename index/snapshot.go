@@ -87,12 +87,42 @@ func (e *Engine) Snapshot(ctx context.Context, dir string) (SnapshotManifest, er
 // The snapshot is written to dir+".partial" and renamed to dir when
 // complete; a failed snapshot leaves no folder behind.
 func (e *Engine) SnapshotWith(ctx context.Context, dir string, opts SnapshotOptions) (SnapshotResult, error) {
-	res := SnapshotResult{Dir: dir}
+	if _, err := os.Stat(dir); err == nil {
+		return SnapshotResult{Dir: dir}, fmt.Errorf("snapshot %s: %w", dir, data.ErrExists)
+	}
+	return e.snapshot(ctx, opts, func() (string, error) {
+		// Another snapshot may have taken the name while this one waited.
+		if _, err := os.Stat(dir); err == nil {
+			return dir, fmt.Errorf("snapshot %s: %w", dir, data.ErrExists)
+		}
+		return dir, nil
+	})
+}
+
+// SnapshotInto is SnapshotWith into a new folder of parent named after the
+// time the snapshot starts (20060102T150405.000Z, with a -N suffix when
+// taken), so concurrent callers never collide.
+func (e *Engine) SnapshotInto(ctx context.Context, parent string, opts SnapshotOptions) (SnapshotResult, error) {
+	return e.snapshot(ctx, opts, func() (string, error) {
+		base := filepath.Join(parent, time.Now().UTC().Format("20060102T150405.000Z"))
+		for i := 1; ; i++ {
+			dir := base
+			if i > 1 {
+				dir = fmt.Sprintf("%s-%d", base, i)
+			}
+			if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+				return dir, nil
+			}
+		}
+	})
+}
+
+// snapshot runs a snapshot into the folder pick names once the snapshot
+// lock is held.
+func (e *Engine) snapshot(ctx context.Context, opts SnapshotOptions, pick func() (string, error)) (SnapshotResult, error) {
+	var res SnapshotResult
 	if opts.Wait <= 0 {
 		opts.Wait = DefaultSnapshotWait
-	}
-	if _, err := os.Stat(dir); err == nil {
-		return res, fmt.Errorf("snapshot %s: %w", dir, data.ErrExists)
 	}
 	wctx, cancel := context.WithTimeout(ctx, opts.Wait)
 	defer cancel()
@@ -100,9 +130,10 @@ func (e *Engine) SnapshotWith(ctx context.Context, dir string, opts SnapshotOpti
 		return res, waitErr(ctx, err, "another snapshot is still running", opts.Wait)
 	}
 	defer e.snap.Unlock()
-	// Another snapshot may have taken the name while this one waited.
-	if _, err := os.Stat(dir); err == nil {
-		return res, fmt.Errorf("snapshot %s: %w", dir, data.ErrExists)
+	dir, err := pick()
+	res.Dir = dir
+	if err != nil {
+		return res, err
 	}
 	e.mu.RLock()
 	names := make([]*named, 0, len(e.indexes))

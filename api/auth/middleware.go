@@ -28,8 +28,10 @@ var (
 	// answers, vector queries, embeddings, chat completions and Workers AI
 	// model runs.
 	DefaultReadOnlyPOST = []string{"/search", "/ask", "/query", "/get_by_ids", "/embeddings", "/chat/completions", "/ai/run/"}
-	// DefaultAdmin are the routes that need the admin scope.
-	DefaultAdmin = []string{"/v1/keys"}
+	// DefaultAdmin are the routes that need the admin scope: key
+	// management and snapshots (a snapshot copies every index and the
+	// keys file, and fills the disk).
+	DefaultAdmin = []string{"/v1/keys", "/v1/snapshots"}
 )
 
 // Config configures Middleware.

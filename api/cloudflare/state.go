@@ -34,6 +34,14 @@ type state struct {
 
 const stateKey = "cloudflare-state"
 
+// StateFiles names what the routes keep in Config.StateDir when their
+// state store is the file one (index.FileStateStore in that folder): the
+// Vectorize and AI Search state documents and the folder of AI Search
+// uploads not yet indexed. A snapshot of the data dir copies them.
+func StateFiles() []string {
+	return []string{stateKey + ".json", aisStateKey + ".json", aisUploadDir}
+}
+
 func newState(store index.StateStore, log *slog.Logger) *state {
 	return &state{d: &doc[map[string]indexState]{store: store, key: stateKey, log: log,
 		fix: func(m *map[string]indexState) {

@@ -47,12 +47,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			a.log.Warn("default model not available; vector search needs it", "model", a.cfg.Model, "err", err)
 		}
 	}
+	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
+	// by every replica; embedded, in files in the data folder, which
+	// snapshots copy.
+	state, _ := a.backend.(index.StateStore)
+	var fileState *index.FileStateStore
+	if state == nil {
+		fileState = index.NewFileStateStore(a.cfg.DataDir)
+		state = fileState
+	}
 	srv := api.New(api.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
+		SnapshotKeep: a.cfg.SnapshotKeep, SnapshotFiles: snapshotFiles(a.cfg.DataDir, fileState),
 		ResultCache: rcache.New(rcache.DefaultConfig())})
-	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
-	// by every replica; embedded, in files in the data folder.
-	state, _ := a.backend.(index.StateStore)
 	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, State: state, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model})
 	// Runs before a.Close (deferred earlier): the AI Search item worker
