@@ -121,7 +121,7 @@ func New(cfg Config) *Server {
 		return err
 	}}))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.MaxBodyBytes)))
-	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{Registerer: cfg.Registry, Namespace: "ragd"}))
+	e.Use(requestMetrics(cfg.Registry))
 	e.Use(s.accessLog)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -222,9 +222,9 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		req := c.Request()
-		s.log.Info("request", "method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
+		s.log.Info("request", "method", clipLog(req.Method), "path", clipLog(req.URL.Path), "status", c.Response().Status,
 			"bytes", c.Response().Size, "ms", float64(time.Since(start).Microseconds())/1000,
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "remote", c.RealIP())
+			"request_id", clipLog(c.Response().Header().Get(echo.HeaderXRequestID)), "remote", clipLog(c.RealIP()))
 		return nil
 	}
 }
