@@ -127,7 +127,7 @@ func (e *Engine) snapshot(ctx context.Context, opts SnapshotOptions, pick func()
 	wctx, cancel := context.WithTimeout(ctx, opts.Wait)
 	defer cancel()
 	if err := lockWithin(wctx, &e.snap); err != nil {
-		return res, waitErr(ctx, err, "another snapshot is still running", opts.Wait)
+		return res, waitErr(ctx, "another snapshot is still running", opts.Wait)
 	}
 	defer e.snap.Unlock()
 	dir, err := pick()
@@ -152,7 +152,7 @@ func (e *Engine) snapshot(ctx context.Context, opts SnapshotOptions, pick func()
 	}()
 	for _, n := range names {
 		if err := lockWithin(wctx, &n.wmu); err != nil {
-			return res, waitErr(ctx, err, fmt.Sprintf("index %q stayed busy with writes", n.name), opts.Wait)
+			return res, waitErr(ctx, fmt.Sprintf("index %q stayed busy with writes", n.name), opts.Wait)
 		}
 		locked++
 	}
@@ -356,12 +356,13 @@ func lockWithin(ctx context.Context, mu *sync.Mutex) error {
 }
 
 // waitErr explains a wait that ended: the caller's own cancellation or
-// deadline as it is, the snapshot's bound as data.ErrUnavailable.
-func waitErr(ctx context.Context, err error, what string, wait time.Duration) error {
+// deadline as it is, the snapshot's own bound (opts.Wait) as
+// data.ErrUnavailable, not as a deadline, so that it reads as "retry".
+func waitErr(ctx context.Context, what string, wait time.Duration) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("snapshot: %w", ctx.Err())
 	}
-	return fmt.Errorf("snapshot: %s after %s (%v); retry later: %w", what, wait, err, data.ErrUnavailable)
+	return fmt.Errorf("snapshot: %s after %s; retry later: %w", what, wait, data.ErrUnavailable)
 }
 
 // ctxWriter stops a long copy once its context ends.
