@@ -136,11 +136,15 @@ func (e *Engine) snapshot(ctx context.Context, opts SnapshotOptions, pick func()
 		return res, err
 	}
 	e.mu.RLock()
+	closed := e.closed
 	names := make([]*named, 0, len(e.indexes))
 	for _, n := range e.indexes {
 		names = append(names, n)
 	}
 	e.mu.RUnlock()
+	if closed { // a snapshot that waited behind another one while the engine closed
+		return res, fmt.Errorf("snapshot: engine: %w", data.ErrClosed)
+	}
 	// One order for every snapshot (and for Flush and Close, which take
 	// one lock at a time): no two lockers can wait on each other.
 	sort.Slice(names, func(i, j int) bool { return names[i].name < names[j].name })

@@ -197,6 +197,15 @@ func TestSnapshotWaitIsBounded(t *testing.T) {
 	if _, err := e.SnapshotWith(ctx, dir, SnapshotOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A snapshot that gets its turn after the engine closed fails cleanly.
+	e.Close()
+	late := filepath.Join(filepath.Dir(dir), "late")
+	if _, err := e.SnapshotWith(ctx, late, SnapshotOptions{}); !errors.Is(err, data.ErrClosed) {
+		t.Fatalf("snapshot after Close: %v", err)
+	}
+	if _, err := os.Stat(late + partialSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("snapshot after Close left %s: %v", late+partialSuffix, err)
+	}
 }
 
 // TestSnapshotFilesAndRetention: files outside the engine travel with the
