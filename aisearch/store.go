@@ -99,6 +99,11 @@ type aisStore struct {
 
 const aisStateKey = "cloudflare-ai-search"
 
+// StateFiles names what AI Search keeps in its data folder with the file
+// state store: its state document and the folder of uploads not yet
+// indexed. A snapshot of the data dir copies them.
+func StateFiles() []string { return []string{aisStateKey + ".json", aisUploadDir} }
+
 func newAISStore(store state.Store, dir, owner string, log *slog.Logger) *aisStore {
 	s := &aisStore{log: log, owner: owner, memory: map[string][]byte{}}
 	if dir != "" {

@@ -1,6 +1,66 @@
 package api
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"fmt"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/labstack/echo-contrib/echoprometheus"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// unmatchedRoute is the url label of every request no route matched.
+const unmatchedRoute = "unmatched"
+
+// requestMetrics is the echoprometheus middleware with labels a client
+// cannot multiply: it runs before authentication, and by default it labels
+// requests by the raw Host header, method and, for unknown routes, path,
+// so each request with new values added series that stayed until restart.
+// Here url is the route pattern ("unmatched" for none), method one of the
+// standard methods or "other", and host is left empty.
+func requestMetrics(reg prometheus.Registerer) echo.MiddlewareFunc {
+	return echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{Registerer: reg, Namespace: "ragd",
+		LabelFuncs: map[string]echoprometheus.LabelValueFunc{
+			"host":   func(echo.Context, error) string { return "" },
+			"url":    func(c echo.Context, _ error) string { return routeLabel(c) },
+			"method": func(c echo.Context, _ error) string { return methodLabel(c.Request().Method) },
+		}})
+}
+
+// routeLabel is the request's route pattern, or unmatchedRoute.
+func routeLabel(c echo.Context) string {
+	if p := c.Path(); p != "" {
+		return p
+	}
+	return unmatchedRoute
+}
+
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// maxLogValue bounds a client-chosen value (path, address) in the access
+// log.
+const maxLogValue = 256
+
+// clipLog shortens s to maxLogValue bytes (on a rune boundary), noting
+// the full length.
+func clipLog(s string) string {
+	if len(s) <= maxLogValue {
+		return s
+	}
+	cut := maxLogValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s...(%d bytes)", s[:cut], len(s))
+}
 
 // metrics are ragd's own Prometheus series (request latency comes from the
 // echoprometheus middleware).

@@ -81,6 +81,16 @@ type Config struct {
 	// X-Forwarded-For the access log records, as forwarded_for; from any
 	// other peer the header is ignored. Empty (the default): none.
 	TrustedProxies []netip.Prefix
+	// SnapshotKeep is how many snapshots POST /v1/snapshots keeps in
+	// SnapshotDir, the newest (0: all).
+	SnapshotKeep int
+	// SnapshotWait bounds how long a snapshot waits for a running one and
+	// for writes in progress (default index.DefaultSnapshotWait); past it
+	// the request fails with 503.
+	SnapshotWait time.Duration
+	// SnapshotFiles are the data dir's files outside the engine that a
+	// snapshot copies too (front-end state, the keys file).
+	SnapshotFiles []index.SnapshotFiles
 	// ResultCache keeps search results and non-streamed answers keyed by
 	// (index, index version, options); nil turns caching off.
 	ResultCache *rcache.Cache
@@ -138,7 +148,7 @@ func New(cfg Config) *Server {
 		return err
 	}}))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.MaxBodyBytes)))
-	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{Registerer: cfg.Registry, Namespace: "ragd"}))
+	e.Use(requestMetrics(cfg.Registry))
 	e.Use(s.accessLog)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -239,9 +249,9 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		req := c.Request()
-		attrs := []any{"method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
+		attrs := []any{"method", clipLog(req.Method), "path", clipLog(req.URL.Path), "status", c.Response().Status,
 			"bytes", c.Response().Size, "ms", float64(time.Since(start).Microseconds()) / 1000,
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "remote", req.RemoteAddr}
+			"request_id", clipLog(c.Response().Header().Get(echo.HeaderXRequestID)), "remote", req.RemoteAddr}
 		if fwd := s.forwardedFor(req); fwd != "" {
 			attrs = append(attrs, "forwarded_for", fwd)
 		}

@@ -3,8 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/ragd/ragd/data"
@@ -13,6 +11,8 @@ import (
 
 // createSnapshot writes a consistent snapshot under the data dir's
 // snapshots folder while the server keeps serving (POST /v1/snapshots).
+// Snapshots run one at a time; one that cannot start within SnapshotWait
+// answers 503 with Retry-After, and leaves no folder behind.
 func (s *Server) createSnapshot(c echo.Context) error {
 	if s.cfg.SnapshotDir == "" {
 		return fmt.Errorf("snapshots are not configured: %w", data.ErrUnavailable)
@@ -21,10 +21,10 @@ func (s *Server) createSnapshot(c echo.Context) error {
 	if !ok {
 		return fmt.Errorf("snapshots cover the embedded backend only; back up the external index tier with its own tools: %w", data.ErrUnsupported)
 	}
-	dir := filepath.Join(s.cfg.SnapshotDir, time.Now().UTC().Format("20060102T150405.000Z"))
-	man, err := eng.Snapshot(c.Request().Context(), dir)
+	res, err := eng.SnapshotInto(c.Request().Context(), s.cfg.SnapshotDir, index.SnapshotOptions{
+		Wait: s.cfg.SnapshotWait, Files: s.cfg.SnapshotFiles, Keep: s.cfg.SnapshotKeep})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"dir": dir, "manifest": man})
+	return c.JSON(http.StatusCreated, map[string]any{"dir": res.Dir, "manifest": res.Manifest, "pruned": res.Pruned})
 }

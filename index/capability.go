@@ -45,6 +45,10 @@ type HeadReader interface {
 // folder (RestoreSnapshot reads it back).
 type Snapshotter interface {
 	Snapshot(ctx context.Context, dir string) (SnapshotManifest, error)
+	// SnapshotWith writes into dir with options (front-end files, a
+	// bounded wait); SnapshotInto picks a new folder under parent.
+	SnapshotWith(ctx context.Context, dir string, opts SnapshotOptions) (SnapshotResult, error)
+	SnapshotInto(ctx context.Context, parent string, opts SnapshotOptions) (SnapshotResult, error)
 }
 
 // Checker is a backend that verifies and rebuilds an index's derived

@@ -48,6 +48,8 @@ type Engine struct {
 	mu      sync.RWMutex
 	indexes map[string]*named
 	closed  bool
+	// snap serialises snapshots (see snapshot.go).
+	snap sync.Mutex
 }
 
 // named is one open index.

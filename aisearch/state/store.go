@@ -120,3 +120,11 @@ func (s *FileStore) SaveState(ctx context.Context, key string, value []byte, pre
 
 // Shared implements Store: only this process writes the files.
 func (s *FileStore) Shared() bool { return false }
+
+// Hold runs fn while no SaveState can change a file: a snapshot copies
+// the files inside it (see index.SnapshotFiles.Hold).
+func (s *FileStore) Hold(fn func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fn()
+}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/ragd/ragd/data"
@@ -29,8 +31,10 @@ var (
 	// answers, vector queries, embeddings, chat completions and Workers AI
 	// model runs.
 	DefaultReadOnlyPOST = []string{"/search", "/ask", "/query", "/get_by_ids", "/embeddings", "/chat/completions", "/ai/run/"}
-	// DefaultAdmin are the routes that need the admin scope.
-	DefaultAdmin = []string{"/v1/keys"}
+	// DefaultAdmin are the routes that need the admin scope: key
+	// management and snapshots (a snapshot copies every index and the
+	// keys file, and fills the disk).
+	DefaultAdmin = []string{"/v1/keys", "/v1/snapshots"}
 )
 
 // Config configures Middleware.
@@ -146,7 +150,7 @@ func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				secs = 1
 			}
 			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-			g.cfg.Logger.Info("auth: rate limited", "key", key.ID, "method", req.Method, "path", req.URL.Path, "retry_after_s", secs)
+			g.cfg.Logger.Info("auth: rate limited", "key", key.ID, "method", clip(req.Method), "path", clip(req.URL.Path), "retry_after_s", secs)
 			return denied(http.StatusTooManyRequests, data.ErrRateLimited,
 				"rate limit exceeded for this API key; retry in "+strconv.Itoa(secs)+"s")
 		}
@@ -207,9 +211,24 @@ func (g *guard) take(key Key) (time.Duration, bool) {
 	return 0, true
 }
 
+// clip bounds a client-chosen value in a log line to 256 bytes (on a rune
+// boundary), noting the full length: an unauthenticated client must not
+// be able to write megabytes to the log.
+func clip(s string) string {
+	const maxLen = 256
+	if len(s) <= maxLen {
+		return s
+	}
+	cut := maxLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s...(%d bytes)", s[:cut], len(s))
+}
+
 func (g *guard) deny(c echo.Context, keyID, reason string) {
 	req := c.Request()
-	attrs := []any{"reason", reason, "method", req.Method, "path", req.URL.Path, "remote", req.RemoteAddr}
+	attrs := []any{"reason", reason, "method", clip(req.Method), "path", clip(req.URL.Path), "remote", req.RemoteAddr}
 	if keyID != "" {
 		attrs = append(attrs, "key", keyID)
 	}

@@ -3,6 +3,7 @@ package cloudflare
 import (
 	"crypto/rand"
 	"fmt"
+	"github.com/ragd/ragd/aisearch"
 	"log/slog"
 	"sort"
 	"time"
@@ -33,6 +34,14 @@ type vectorizeState struct {
 }
 
 const stateKey = "cloudflare-state"
+
+// StateFiles names what the routes keep in Config.StateDir when their
+// state store is the file one (state.FileStore in that folder): the
+// Vectorize and AI Search state documents and the folder of AI Search
+// uploads not yet indexed. A snapshot of the data dir copies them.
+func StateFiles() []string {
+	return append([]string{stateKey + ".json"}, aisearch.StateFiles()...)
+}
 
 func newState(store state.Store, log *slog.Logger) *vectorizeState {
 	return &vectorizeState{d: state.NewDoc(store, stateKey, log, func(m *map[string]indexState) {

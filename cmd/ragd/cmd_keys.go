@@ -15,7 +15,7 @@ func init() {
 }
 
 func keyStore(e *env) (*auth.Store, error) {
-	return auth.OpenStore(filepath.Join(e.cfg.DataDir, "keys.json"))
+	return auth.OpenStore(filepath.Join(e.cfg.DataDir, keysFile))
 }
 
 func runKeys(ctx context.Context, e *env, args []string) error {

@@ -51,13 +51,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			a.log.Warn("default model not available; vector search needs it", "model", a.cfg.Model, "err", err)
 		}
 	}
+	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
+	// by every replica; embedded, in files in the data folder, which
+	// snapshots copy.
+	store, _ := a.backend.(state.Store)
+	var fileState *state.FileStore
+	if store == nil {
+		fileState = state.NewFileStore(a.cfg.DataDir)
+		store = fileState
+	}
 	svc := a.service(gen)
 	srv := api.New(api.Config{Service: svc, Engine: a.backend, TrustedProxies: proxies, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
+		SnapshotKeep: a.cfg.SnapshotKeep, SnapshotFiles: snapshotFiles(a.cfg.DataDir, fileState),
 		ResultCache: rcache.New(rcache.DefaultConfig())})
-	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
-	// by every replica; embedded, in files in the data folder.
-	store, _ := a.backend.(state.Store)
 	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Service: svc, Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, State: store, StateDir: a.cfg.DataDir, InstalledModels: a.pool.Installed, DefaultModel: a.cfg.Model})
 	// Runs before a.Close (deferred earlier): the AI Search item worker

@@ -65,6 +65,11 @@ type Config struct {
 	LogLevel string `json:"log_level"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
+	// SnapshotKeep is how many snapshots `POST /v1/snapshots` and
+	// `ragd snapshot create` (into the default folder) keep in
+	// <data-dir>/snapshots: the newest; older ones are removed (0: keep
+	// all). Default 5.
+	SnapshotKeep int `json:"snapshot_keep"`
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// Open allows serving without API keys on a non-loopback address.
@@ -118,6 +123,7 @@ func defaultConfig() Config {
 		CtxSize:         2048,
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+		SnapshotKeep:    5,
 		MaxBodyBytes:    32 << 20,
 		Backend:         "embedded",
 	}

@@ -19,7 +19,7 @@ var configGroups = []struct {
 	names []string
 }{
 	{"general", []string{"config", "log_level"}},
-	{"storage", []string{"data_dir", "backend", "hnsw_m", "hnsw_ef_construction", "hnsw_ef_search", "vector_quantize",
+	{"storage", []string{"data_dir", "backend", "snapshot_keep", "hnsw_m", "hnsw_ef_construction", "hnsw_ef_search", "vector_quantize",
 		"weaviate_url", "weaviate_grpc", "weaviate_key", "weaviate_replication", "weaviate_consistency"}},
 	{"models", []string{"model", "models_dir", "node_dir", "reranker", "threads", "embed_url", "embed_key",
 		"no_batching", "batch_max", "batch_wait", "batch_linger"}},
