@@ -2,7 +2,6 @@ package aisearch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -59,12 +58,10 @@ func (s *Service) Chat(ctx context.Context, ns, id string, req ChatRequest, emit
 }
 
 // chatNamespace answers from the passages SearchNamespace merges from
-// several instances. The retrieval service's Ask searches one index, so
-// the merged passages go to the generator here, their events shaped as
-// Ask's.
+// several instances, through the retrieval service's Answer (Ask's own
+// second half), so the answer stream is Ask's.
 func (s *Service) chatNamespace(ctx context.Context, ns string, req ChatRequest, emit func(rag.Event) error) ([]Result, error) {
-	gen := s.cfg.Retrieval.Generator()
-	if gen == nil {
+	if s.cfg.Retrieval.Generator() == nil {
 		return nil, fmt.Errorf("no text generator configured: %w", data.ErrUnavailable)
 	}
 	res, _, err := s.SearchNamespace(ctx, ns, req.Question, req.Options)
@@ -75,36 +72,7 @@ func (s *Service) chatNamespace(ctx context.Context, ns string, req ChatRequest,
 	for i, r := range res {
 		hits[i] = r.Hit
 	}
-	if emit == nil {
-		emit = func(rag.Event) error { return nil }
-	}
-	info := gen.Info()
-	var emitErr error
-	_, err = generate.Answer(ctx, gen, req.Question, hits, req.answerOptions(), func(ev generate.AnswerEvent) error {
-		var out rag.Event
-		switch ev.Type {
-		case generate.AnswerRetrieval:
-			out = rag.Event{Type: rag.EventRetrieval, Hits: hits, Passages: ev.Passages}
-		case generate.AnswerToken:
-			out = rag.Event{Type: rag.EventToken, Delta: ev.Delta}
-		case generate.AnswerDone:
-			out = rag.Event{Type: rag.EventDone, Citations: ev.Citations, Usage: ev.Usage, FinishReason: ev.FinishReason,
-				Dropped: ev.Dropped, Generator: info}
-		case generate.AnswerError:
-			out = rag.Event{Type: rag.EventError, Error: ev.Error}
-		default:
-			return nil
-		}
-		if err := emit(out); err != nil {
-			emitErr = err
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		if emitErr != nil && errors.Is(err, emitErr) {
-			return nil, emitErr
-		}
+	if _, err := s.cfg.Retrieval.Answer(ctx, req.Question, hits, req.answerOptions(), emit); err != nil {
 		return nil, err
 	}
 	return res, nil

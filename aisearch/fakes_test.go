@@ -185,7 +185,7 @@ func (r *fakeRetrieval) Search(_ context.Context, name string, q data.Query) ([]
 }
 
 // Ask searches like Search, drops hits under req.MinScore and answers
-// with the chunk ids it got, as the retrieval service's event stream.
+// them with Answer.
 func (r *fakeRetrieval) Ask(ctx context.Context, name string, req rag.AskRequest, emit func(rag.Event) error) (*rag.AskResult, error) {
 	hits, err := r.Search(ctx, name, req.Query)
 	if err != nil {
@@ -197,7 +197,16 @@ func (r *fakeRetrieval) Ask(ctx context.Context, name string, req rag.AskRequest
 			kept = append(kept, h)
 		}
 	}
-	ans, err := generate.Answer(ctx, r.Generator(), req.Query.Text, kept, req.Answer, func(ev generate.AnswerEvent) error {
+	return r.Answer(ctx, req.Query.Text, kept, req.Answer, emit)
+}
+
+// Answer answers with the chunk ids it got, as the retrieval service's
+// event stream.
+func (r *fakeRetrieval) Answer(ctx context.Context, question string, hits []data.Hit, opts generate.AnswerOptions, emit func(rag.Event) error) (*rag.AskResult, error) {
+	if emit == nil {
+		emit = func(rag.Event) error { return nil }
+	}
+	ans, err := generate.Answer(ctx, r.Generator(), question, hits, opts, func(ev generate.AnswerEvent) error {
 		switch ev.Type {
 		case generate.AnswerToken:
 			return emit(rag.Event{Type: rag.EventToken, Delta: ev.Delta})
@@ -209,7 +218,7 @@ func (r *fakeRetrieval) Ask(ctx context.Context, name string, req rag.AskRequest
 	if err != nil {
 		return nil, err
 	}
-	return &rag.AskResult{Hits: kept, Answer: ans}, nil
+	return &rag.AskResult{Hits: hits, Answer: ans}, nil
 }
 
 func (r *fakeRetrieval) Generator() generate.Generator { return echoGen{r} }

@@ -37,12 +37,13 @@ type Models interface {
 // ingests an item's documents into an instance's index (skipping
 // unchanged ones before chunking and embedding, chunking and embedding
 // the others with the index's model), searches an index, answers a
-// question from one index as one event stream, and names the generator
-// that answers from the passages of several (namespace chat).
+// question from one index as one event stream (Ask) or from hits merged
+// from several (Answer, for namespace chat), and names its generator.
 type Retrieval interface {
 	Ingest(ctx context.Context, index string, docs []data.Document, opts rag.IngestOptions) (rag.IngestResult, error)
 	Search(ctx context.Context, index string, q data.Query) ([]data.Hit, error)
 	Ask(ctx context.Context, index string, req rag.AskRequest, emit func(rag.Event) error) (*rag.AskResult, error)
+	Answer(ctx context.Context, question string, hits []data.Hit, opts generate.AnswerOptions, emit func(rag.Event) error) (*rag.AskResult, error)
 	Generator() generate.Generator
 }
 

@@ -63,9 +63,9 @@ type AskResult struct {
 // sets no TopK.
 const DefaultAskTopK = 5
 
-// Ask answers a question from an index: Search, then pack the hits into
-// the generator's context, generate, and stream the answer as Events to
-// emit (which may be nil). An error from emit stops generation and is
+// Ask answers a question from an index: Search, then Answer (pack the
+// hits into the generator's context, generate, and stream the answer as
+// Events to emit, which may be nil). An error from emit stops generation and is
 // returned as is. A failure before the retrieval event (a bad query, a
 // missing index, no generator) is returned with no event sent; a
 // generation failure after it is sent as an EventError and returned.
@@ -97,6 +97,23 @@ func (s *Service) Ask(ctx context.Context, name string, req AskRequest, emit fun
 		}
 		hits = kept
 	}
+	return s.Answer(ctx, question, hits, req.Answer, emit)
+}
+
+// Answer answers a question from hits the caller already has (Ask's
+// after its Search; AI Search's namespace chat after merging several
+// instances' passages): pack them into the generator's context, generate,
+// and stream the answer as Events to emit (which may be nil), exactly as
+// Ask does. An error from emit stops generation and is returned as is; a
+// generation failure after the retrieval event is sent as an EventError
+// and returned. The hits are answered from in the order given.
+func (s *Service) Answer(ctx context.Context, question string, hits []data.Hit, opts generate.AnswerOptions, emit func(Event) error) (*AskResult, error) {
+	if s.cfg.Generator == nil {
+		return nil, fmt.Errorf("%w: %w", errNoGenerator, data.ErrUnavailable)
+	}
+	if strings.TrimSpace(question) == "" {
+		return nil, fmt.Errorf("%w: empty question", data.ErrInvalid)
+	}
 	if hits == nil {
 		hits = []data.Hit{}
 	}
@@ -105,7 +122,7 @@ func (s *Service) Ask(ctx context.Context, name string, req AskRequest, emit fun
 	}
 	info := s.cfg.Generator.Info()
 	var emitErr error
-	ans, err := generate.Answer(ctx, s.cfg.Generator, question, hits, req.Answer, func(ev generate.AnswerEvent) error {
+	ans, err := generate.Answer(ctx, s.cfg.Generator, question, hits, opts, func(ev generate.AnswerEvent) error {
 		var out Event
 		switch ev.Type {
 		case generate.AnswerRetrieval:

@@ -12,8 +12,11 @@
 //     embed (through the cache) → write;
 //   - Search: normalize → embed the query → retrieve (keyword, vector, or
 //     the backend's own hybrid with fusion) → rerank → finish;
-//   - Ask: Search → pack the passages → generate → one stream of Events
-//     that each front end adapts to its wire format.
+//   - Ask: Search → Answer: pack the passages → generate → one stream of
+//     Events that each front end adapts to its wire format. Answer alone
+//     serves callers that bring their own hits (AI Search's namespace
+//     chat, which merges several instances' passages); no other package
+//     calls the generator's answer loop.
 //
 // Storage backends (package index) know nothing of models; the service
 // discovers their optional capabilities (an embedding cache, a cheap

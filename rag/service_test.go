@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/generate/extractive"
 	"github.com/ragd/ragd/index"
 	"github.com/ragd/ragd/rag"
@@ -197,6 +198,82 @@ func TestAskStreamsOneEventSequence(t *testing.T) {
 	}
 	noGen, _, _ := newService(t, rag.Config{})
 	if _, err := noGen.Ask(ctx, "kb", rag.AskRequest{Query: data.Query{Text: "tea"}}, nil); !errors.Is(err, data.ErrUnavailable) {
+		t.Fatalf("no generator: %v", err)
+	}
+}
+
+// Answer answers from hits the caller already has: given Ask's own hits
+// it streams and returns Ask's answer; given hits merged from two
+// indexes, it answers from them in the order given and streams them as
+// the retrieval event's hits.
+func TestAnswerFromCallersHits(t *testing.T) {
+	svc, _, _ := newService(t, rag.Config{Generator: extractive.New(extractive.Config{})})
+	ctx := context.Background()
+	if _, err := svc.Ingest(ctx, "kb", clone(corpus[:2]), rag.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateIndex(ctx, data.IndexConfig{Name: "kb2", Model: "bag"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Ingest(ctx, "kb2", clone(corpus[2:]), rag.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const question = "How long should green tea steep?"
+	asked, err := svc.Ask(ctx, "kb2", rag.AskRequest{Query: data.Query{Text: question}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := svc.Answer(ctx, question, asked.Hits, generate.AnswerOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.Answer.Text != asked.Answer.Text || !slices.Equal(ids(same.Hits), ids(asked.Hits)) {
+		t.Fatalf("Answer on Ask's hits: %q %v; Ask: %q %v", same.Answer.Text, ids(same.Hits), asked.Answer.Text, ids(asked.Hits))
+	}
+
+	// Hits merged from two indexes, the tea passage second.
+	var merged []data.Hit
+	for _, name := range []string{"kb", "kb2"} {
+		hits, err := svc.Search(ctx, name, data.Query{Text: "bread tea", TopK: 1, Mode: data.ModeBM25})
+		if err != nil || len(hits) != 1 {
+			t.Fatalf("search %s: %v %v", name, hits, err)
+		}
+		merged = append(merged, hits...)
+	}
+	var types []string
+	var streamed []data.Hit
+	var text strings.Builder
+	res, err := svc.Answer(ctx, question, merged, generate.AnswerOptions{}, func(ev rag.Event) error {
+		types = append(types, ev.Type)
+		switch ev.Type {
+		case rag.EventRetrieval:
+			streamed = ev.Hits
+		case rag.EventToken:
+			text.WriteString(ev.Delta)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if types[0] != rag.EventRetrieval || types[len(types)-1] != rag.EventDone {
+		t.Fatalf("event order %v", types)
+	}
+	if !slices.Equal(ids(streamed), []string{"bread#0", "tea#0"}) || !slices.Equal(ids(res.Hits), ids(streamed)) {
+		t.Fatalf("streamed hits %v, returned %v, want bread then tea", ids(streamed), ids(res.Hits))
+	}
+	if text.String() != res.Answer.Text || !strings.Contains(res.Answer.Text, "two minutes") {
+		t.Fatalf("streamed %q, returned %q", text.String(), res.Answer.Text)
+	}
+	if len(res.Answer.Citations) == 0 || res.Answer.Citations[0].DocID != "tea" || res.Answer.Citations[0].N != 2 {
+		t.Fatalf("citations %+v: want passage [2], the tea hit", res.Answer.Citations)
+	}
+
+	if _, err := svc.Answer(ctx, " ", merged, generate.AnswerOptions{}, nil); !errors.Is(err, data.ErrInvalid) {
+		t.Fatalf("empty question: %v", err)
+	}
+	noGen, _, _ := newService(t, rag.Config{})
+	if _, err := noGen.Answer(ctx, question, merged, generate.AnswerOptions{}, nil); !errors.Is(err, data.ErrUnavailable) {
 		t.Fatalf("no generator: %v", err)
 	}
 }
