@@ -14,12 +14,20 @@ import (
 )
 
 // chatCompletions serves the OpenAI-compatible chat API with the
-// configured generator.
+// configured generator; with ragd's "index" extension, grounded in that
+// index through the retrieval service (chatOverIndex).
 func (s *Server) chatCompletions(c echo.Context) error {
-	var req openaiwire.ChatCompletionRequest
-	if err := decode(c, &req); err != nil {
+	var ext chatRequest
+	if err := decode(c, &ext); err != nil {
 		return err
 	}
+	if ext.Index != "" {
+		return s.chatOverIndex(c, &ext)
+	}
+	if ext.Mode != "" || (len(ext.Filter) > 0 && string(ext.Filter) != "null") {
+		return fmt.Errorf("%w: mode and filter need index (ragd's chat over an index)", data.ErrInvalid)
+	}
+	req := ext.ChatCompletionRequest
 	if err := req.Validate(); err != nil {
 		return err
 	}
