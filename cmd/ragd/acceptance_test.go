@@ -23,7 +23,8 @@ var acceptanceDocs = map[string]string{
 
 // The same question through every front end gets the same hits and the
 // same answer: the CLI (ragd search / ragd ask, in-process), /v1 search,
-// /v1 ask (whole and streamed), and AI Search's search and its
+// /v1 ask (whole and streamed), /v1/chat/completions over the index
+// (ragd's "index" extension, whole and streamed), and AI Search's search and its
 // OpenAI-shaped chat completions over the same index. The generator is
 // the extractive one (deterministic) and retrieval is BM25 (no model), so
 // any difference comes from a front end. The hybrid case adds use-lite,
@@ -159,6 +160,70 @@ func sameEverywhere(t *testing.T, retrieval string, instance map[string]any) {
 	}
 	got["/v1 ask stream"], answers["/v1 ask stream"] = chunkIDs(streamHits), streamed.String()
 
+	// /v1/chat/completions over the index (ragd's "index" extension),
+	// whole and streamed: the hits, the citations and the answer of /v1 ask.
+	chatBody := map[string]any{"index": "kb", "top_k": topK, "max_tokens": 256,
+		"messages": []map[string]string{{"role": "user", "content": question}}}
+	var v1Chat struct {
+		Object  string
+		Choices []struct {
+			Message struct{ Content string }
+		}
+		Hits      []hit
+		Citations []struct {
+			ChunkID string `json:"chunk_id"`
+		}
+	}
+	json.Unmarshal(postJSON("/v1/chat/completions", chatBody), &v1Chat)
+	got["/v1 chat"] = chunkIDs(v1Chat.Hits)
+	if v1Chat.Object != "chat.completion" || len(v1Chat.Choices) != 1 {
+		t.Fatalf("/v1 chat over the index: %+v", v1Chat)
+	}
+	answers["/v1 chat"] = v1Chat.Choices[0].Message.Content
+	if len(v1Chat.Citations) != len(v1Ask.Citations) {
+		t.Errorf("/v1 chat cites %+v, /v1 ask %+v", v1Chat.Citations, v1Ask.Citations)
+	}
+	for i := range min(len(v1Chat.Citations), len(v1Ask.Citations)) {
+		if v1Chat.Citations[i].ChunkID != v1Ask.Citations[i].ChunkID {
+			t.Errorf("/v1 chat citation %d: %s, /v1 ask %s", i, v1Chat.Citations[i].ChunkID, v1Ask.Citations[i].ChunkID)
+		}
+	}
+	chatBody["stream"] = true
+	var chatStreamed strings.Builder
+	var chatStreamHits []hit
+	sawDone := false
+	for _, line := range strings.Split(string(postJSON("/v1/chat/completions", chatBody)), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		if data == "[DONE]" {
+			sawDone = true
+			break
+		}
+		var ch struct {
+			Choices []struct {
+				Delta struct{ Content string }
+			}
+			Hits  *[]hit
+			Error any
+		}
+		json.Unmarshal([]byte(data), &ch)
+		if ch.Error != nil {
+			t.Fatalf("/v1 chat stream error: %s", data)
+		}
+		if ch.Hits != nil {
+			chatStreamHits = *ch.Hits
+		}
+		for _, c := range ch.Choices {
+			chatStreamed.WriteString(c.Delta.Content)
+		}
+	}
+	if !sawDone {
+		t.Errorf("/v1 chat stream did not end with [DONE]")
+	}
+	got["/v1 chat stream"], answers["/v1 chat stream"] = chunkIDs(chatStreamHits), chatStreamed.String()
+
 	// AI Search search and chat completions over the same index.
 	opts := map[string]any{"retrieval": map[string]any{"max_num_results": topK, "retrieval_type": retrieval}}
 	var aiSearch struct {
@@ -214,7 +279,7 @@ func sameEverywhere(t *testing.T, retrieval string, instance map[string]any) {
 	if !strings.Contains(wantAns, "forty minutes") {
 		t.Fatalf("CLI answer %q does not answer", wantAns)
 	}
-	for _, fe := range []string{"/v1 ask", "/v1 ask stream", "AI Search chat"} {
+	for _, fe := range []string{"/v1 ask", "/v1 ask stream", "/v1 chat", "/v1 chat stream", "AI Search chat"} {
 		if answers[fe] != wantAns {
 			t.Errorf("%s answered\n%q\nCLI ask answered\n%q", fe, answers[fe], wantAns)
 		}
