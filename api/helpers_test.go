@@ -363,4 +363,3 @@ func (e *testEnv) seed(name, model string) {
 		e.t.Fatalf("seeding %s: %+v, want %d documents of one chunk", name, put, len(corpus))
 	}
 }
-
