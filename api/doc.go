@@ -1,6 +1,8 @@
 // Package api is ragd's REST API on echo v4: index and document management,
 // search, retrieval-augmented answers streamed over SSE, and
-// OpenAI-compatible chat completions, embeddings and model listing, with
+// OpenAI-compatible chat completions (plain, or with ragd's "index"
+// extension grounded in an index through the retrieval service's Ask),
+// embeddings and model listing, with
 // health checks, Prometheus metrics and JSON errors
 // ({"error":{"code","message"}}) mapped from the shared sentinel errors by
 // data's one error table (ErrorClass; StatusFor). ErrorHandler is the
