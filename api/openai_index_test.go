@@ -240,3 +240,35 @@ func TestChatCompletionsOverIndexErrors(t *testing.T) {
 	none.seed("kw", "none")
 	none.wantError("POST", "/v1/chat/completions", map[string]any{"messages": msgs, "index": "kw"}, http.StatusServiceUnavailable, "unavailable")
 }
+
+// A generation failure after the first chunk ends a chat stream over an
+// index with one error chunk and no [DONE], as plain chat does.
+func TestChatCompletionsOverIndexStreamError(t *testing.T) {
+	gen := &scriptGen{tokens: []string{"a", "b", "c"}, failAfter: 1}
+	e := newEnv(t, func(c *api.Config) { c.Generator = gen })
+	e.seed("kw", "none")
+	resp := postStream(t, context.Background(), e.srv.Client(), e.srv.URL+"/v1/chat/completions",
+		map[string]any{"messages": []map[string]string{{"role": "user", "content": "bread"}}, "index": "kw", "stream": true})
+	defer resp.Body.Close()
+	evs := readSSE(t, resp.Body, nil)
+	if len(evs) != 2 {
+		t.Fatalf("events %+v, want one content chunk (with the hits) and one error chunk", evs)
+	}
+	var first struct {
+		Hits []struct {
+			DocID string `json:"doc_id"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal([]byte(evs[0].Data), &first); err != nil || len(first.Hits) == 0 {
+		t.Fatalf("first chunk %q: %v", evs[0].Data, err)
+	}
+	var errChunk struct {
+		Error struct {
+			Message string `json:"message"`
+			Type    string `json:"type"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(evs[1].Data), &errChunk); err != nil || !strings.Contains(errChunk.Error.Message, "backend exploded") || errChunk.Error.Type != "upstream_error" {
+		t.Fatalf("error chunk %q: %v", evs[1].Data, err)
+	}
+}
