@@ -127,7 +127,9 @@ func TestBurstPastQueueIsRefused(t *testing.T) {
 	var ran atomic.Int32
 	results := make(chan error, 4)
 	for i := range 4 {
-		go func() { results <- s.Do(context.Background(), 1, func(context.Context) error { ran.Add(1); return nil }) }()
+		go func() {
+			results <- s.Do(context.Background(), 1, func(context.Context) error { ran.Add(1); return nil })
+		}()
 		waitQueued(t, s, i+1)
 	}
 	// The queue is full: a burst of further jobs is refused at once, while
@@ -249,7 +251,9 @@ func TestCancelledWideHeadUnblocksQueue(t *testing.T) {
 	defer release()
 	ctx, cancel := context.WithCancel(context.Background())
 	wide := make(chan error, 1)
-	go func() { wide <- s.Do(ctx, 2, func(context.Context) error { t.Error("cancelled wide job ran"); return nil }) }()
+	go func() {
+		wide <- s.Do(ctx, 2, func(context.Context) error { t.Error("cancelled wide job ran"); return nil })
+	}()
 	waitQueued(t, s, 1)
 	narrow := make(chan error, 1)
 	go func() { narrow <- s.Do(context.Background(), 1, func(context.Context) error { return nil }) }()
@@ -351,7 +355,9 @@ func TestCloseDropsQueuedWaitsRunningAndLeaksNothing(t *testing.T) {
 	var ran atomic.Int32
 	queued := make(chan error, 5)
 	for i := range 5 {
-		go func() { queued <- s.Do(context.Background(), 1, func(context.Context) error { ran.Add(1); return nil }) }()
+		go func() {
+			queued <- s.Do(context.Background(), 1, func(context.Context) error { ran.Add(1); return nil })
+		}()
 		waitQueued(t, s, i+1)
 	}
 	closed := make(chan struct{})
