@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -369,12 +370,16 @@ func (s *Server) search(c echo.Context) error {
 		took := time.Since(reqStart)
 		return c.JSON(http.StatusOK, map[string]any{"hits": json.RawMessage(cached), "took_ms": float64(took.Microseconds()) / 1000})
 	}
-	start := time.Now()
-	hits, err := s.cfg.Engine.Search(c.Request().Context(), name, q)
+	var hits []data.Hit
+	tm, err := Schedule(c.Request().Context(), s.cfg.Scheduler, 1, func(ctx context.Context) (err error) {
+		hits, err = s.cfg.Engine.Search(ctx, name, q)
+		return err
+	})
+	c.Response().Header().Set("Server-Timing", tm.ServerTiming())
 	if err != nil {
 		return err
 	}
-	took := time.Since(start)
+	took := tm.Wait + tm.Service
 	mode := q.Mode
 	if mode == "" {
 		mode = "auto"

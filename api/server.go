@@ -73,6 +73,9 @@ type Config struct {
 	// ResultCache keeps search results and non-streamed answers keyed by
 	// (index, index version, options); nil turns caching off.
 	ResultCache *rcache.Cache
+	// Scheduler runs searches on a bounded set of CPU workers in arrival
+	// order (nil: each request searches on its own goroutine).
+	Scheduler Scheduler
 }
 
 // Server is the HTTP API.
@@ -294,7 +297,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		}
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "1")
+		c.Response().Header().Set("Retry-After", RetryAfter(err))
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)

@@ -70,6 +70,9 @@ type Config struct {
 	// MaxItemBytes bounds one file uploaded to an AI Search instance
 	// (default 32 MiB); the body limits apply first.
 	MaxItemBytes int64
+	// Scheduler runs Vectorize queries on the CPU workers, in arrival
+	// order (nil: on the request's goroutine).
+	Scheduler api.Scheduler
 }
 
 // Defaults and fixed limits.
@@ -230,7 +233,7 @@ func (h *handler) fail(c echo.Context, err error) error {
 		}
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "1")
+		c.Response().Header().Set("Retry-After", api.RetryAfter(err))
 	}
 	return c.JSON(status, envelope{Result: nil, Success: false, Errors: []cfError{{Code: code, Message: msg}}, Messages: []cfError{}})
 }

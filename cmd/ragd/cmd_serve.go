@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/api/auth"
 	"github.com/ragd/ragd/api/cloudflare"
@@ -47,14 +48,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			a.log.Warn("default model not available; vector search needs it", "model", a.cfg.Model, "err", err)
 		}
 	}
+	reg := prometheus.NewRegistry()
+	sch, closeSched, err := searchScheduler(a.cfg, reg)
+	if err != nil {
+		return err
+	}
+	defer closeSched()
 	srv := api.New(api.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
-		ResultCache: rcache.New(rcache.DefaultConfig())})
+		ResultCache: rcache.New(rcache.DefaultConfig()), Registry: reg, Scheduler: asScheduler(sch)})
 	// On Weaviate the Cloudflare bookkeeping lives in the cluster, shared
 	// by every replica; embedded, in files in the data folder.
 	state, _ := a.backend.(index.StateStore)
 	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
-		Logger: a.log, State: state, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model})
+		Logger: a.log, State: state, StateDir: a.cfg.DataDir, InstalledModels: a.pool.installed, DefaultModel: a.cfg.Model,
+		Scheduler: asScheduler(sch)})
 	// Runs before a.Close (deferred earlier): the AI Search item worker
 	// stops, leaving unfinished uploads queued, before the engine closes.
 	defer cf.Close()
