@@ -134,7 +134,7 @@ func (s *Scheduler) wait(ctx context.Context, w int) error {
 			return wt.err
 		}
 		if err := ctx.Err(); err != nil { // granted and cancelled at once: do not run
-			s.release(w)
+			s.release(w, -1)
 			s.m.dropped.Inc()
 			return err
 		}
@@ -154,7 +154,7 @@ func (s *Scheduler) wait(ctx context.Context, w int) error {
 		return wt.err
 	}
 	if granted {
-		s.release(w)
+		s.release(w, -1)
 	}
 	s.m.dropped.Inc()
 	return ctx.Err()
@@ -182,9 +182,17 @@ func (s *Scheduler) admitLocked() {
 	s.m.depth.Set(float64(s.waiting.Len()))
 }
 
-// release gives back w slots and starts the jobs that now fit.
-func (s *Scheduler) release(w int) {
+// release gives back w slots and starts the jobs that now fit; ran is
+// the job's service time (negative: it did not run).
+func (s *Scheduler) release(w int, ran time.Duration) {
 	s.mu.Lock()
+	switch {
+	case ran < 0:
+	case s.meanService == 0:
+		s.meanService = ran
+	default:
+		s.meanService += (ran - s.meanService) / 16
+	}
 	s.free += w
 	s.m.busy.Set(float64(s.workers - s.free))
 	s.admitLocked()
@@ -196,14 +204,7 @@ func (s *Scheduler) release(w int) {
 func (s *Scheduler) finish(w int, start time.Time) {
 	d := time.Since(start)
 	s.m.service.Observe(d.Seconds())
-	s.mu.Lock()
-	if s.meanService == 0 {
-		s.meanService = d
-	} else {
-		s.meanService += (d - s.meanService) / 16
-	}
-	s.mu.Unlock()
-	s.release(w)
+	s.release(w, d)
 }
 
 // drainLocked estimates how long n queued jobs take to start: each takes
