@@ -353,12 +353,13 @@ func (s *Server) search(c echo.Context) error {
 		took := time.Since(reqStart)
 		return c.JSON(http.StatusOK, map[string]any{"hits": json.RawMessage(cached), "took_ms": float64(took.Microseconds()) / 1000})
 	}
-	start := time.Now()
-	hits, err := s.cfg.Service.Search(c.Request().Context(), name, q)
+	ctx, tm := rag.WithTiming(c.Request().Context())
+	hits, err := s.cfg.Service.Search(ctx, name, q)
+	c.Response().Header().Set("Server-Timing", serverTiming(*tm))
 	if err != nil {
 		return err
 	}
-	took := time.Since(start)
+	took := tm.Wait + tm.Service
 	mode := q.Mode
 	if mode == "" {
 		mode = "auto"

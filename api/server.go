@@ -94,6 +94,11 @@ type Config struct {
 	// ResultCache keeps search results and non-streamed answers keyed by
 	// (index, index version, options); nil turns caching off.
 	ResultCache *rcache.Cache
+	// Scheduler runs searches on a bounded set of CPU workers in arrival
+	// order (nil: each request searches on its own goroutine). It is the
+	// scheduler of the Service the server builds when Service is nil; a
+	// given Service brings its own (rag.Config.Scheduler).
+	Scheduler Scheduler
 }
 
 // Server is the HTTP API.
@@ -121,6 +126,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Service == nil && cfg.Engine != nil {
 		rc := rag.Config{Backend: cfg.Engine, Generator: cfg.Generator, Logger: cfg.Logger}
+		if cfg.Scheduler != nil {
+			rc.Scheduler = cfg.Scheduler
+		}
 		if cfg.Models != nil {
 			rc.Models = cfg.Models
 		}
@@ -340,7 +348,7 @@ func PrepareError(log *slog.Logger, c echo.Context, err error) (data.ErrorClass,
 	}
 	h := c.Response().Header()
 	if (cl.Status == http.StatusTooManyRequests || cl.Status == http.StatusServiceUnavailable) && h.Get("Retry-After") == "" {
-		h.Set("Retry-After", "1")
+		h.Set("Retry-After", RetryAfter(err))
 	}
 	return cl, ErrorMessage(err, cl, h.Get(echo.HeaderXRequestID))
 }

@@ -146,12 +146,4 @@ func (s *Service) config(ctx context.Context, name string) (data.IndexConfig, er
 	return s.b.IndexConfig(ctx, name)
 }
 
-// do runs fn through the scheduler, or inline without one.
-func (s *Service) do(ctx context.Context, weight int, fn func(context.Context) error) error {
-	if s.cfg.Scheduler == nil {
-		return fn(ctx)
-	}
-	return s.cfg.Scheduler.Do(ctx, weight, fn)
-}
-
 var errNoGenerator = errors.New("no generator configured")

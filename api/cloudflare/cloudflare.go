@@ -73,6 +73,9 @@ type Config struct {
 	// MaxItemBytes bounds one file uploaded to an AI Search instance
 	// (default 32 MiB); the body limits apply first.
 	MaxItemBytes int64
+	// Scheduler runs Vectorize queries on the CPU workers, in arrival
+	// order (nil: on the request's goroutine).
+	Scheduler api.Scheduler
 }
 
 // Defaults and fixed limits.

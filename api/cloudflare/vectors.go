@@ -1,12 +1,14 @@
 package cloudflare
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/data"
 )
 
@@ -167,7 +169,11 @@ func (h *handler) query(c echo.Context) error {
 	if info.Stats.Vectors == 0 {
 		return ok(c, out)
 	}
-	hits, err := h.cfg.Engine.Search(ctx, name, data.Query{Vector: req.Vector, TopK: topK, Mode: data.ModeVector, Filter: filter, Namespace: req.Namespace})
+	var hits []data.Hit
+	_, err = api.Schedule(ctx, h.cfg.Scheduler, 1, func(ctx context.Context) (err error) {
+		hits, err = h.cfg.Engine.Search(ctx, name, data.Query{Vector: req.Vector, TopK: topK, Mode: data.ModeVector, Filter: filter, Namespace: req.Namespace})
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -78,13 +78,25 @@ func (a *app) service(gen generate.Generator) *rag.Service {
 	return newService(a.backend, a.pool, a.cache, gen, a.log)
 }
 
-// newService wires the retrieval service.
-func newService(b index.Backend, pool *modelPool, cache *index.Store, gen generate.Generator, log *slog.Logger) *rag.Service {
+// serviceConfig is the retrieval service's configuration for this app
+// (bench builds one service per scheduler setting from it).
+func (a *app) serviceConfig(gen generate.Generator) rag.Config {
+	return serviceConfig(a.backend, a.pool, a.cache, gen, a.log)
+}
+
+// serviceConfig wires the backend, the model pool, the embedding cache
+// and the generator into a rag.Config.
+func serviceConfig(b index.Backend, pool *modelPool, cache *index.Store, gen generate.Generator, log *slog.Logger) rag.Config {
 	rc := rag.Config{Backend: b, Models: poolAdapter{pool}, Reranker: pool, Generator: gen, Logger: log}
 	if cache != nil {
 		rc.Cache = cache
 	}
-	svc, err := rag.New(rc)
+	return rc
+}
+
+// newService wires the retrieval service.
+func newService(b index.Backend, pool *modelPool, cache *index.Store, gen generate.Generator, log *slog.Logger) *rag.Service {
+	svc, err := rag.New(serviceConfig(b, pool, cache, gen, log))
 	if err != nil {
 		panic(err) // only without a backend: a wiring bug
 	}

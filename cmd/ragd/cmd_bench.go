@@ -88,21 +88,23 @@ func benchANN(ctx context.Context, e *env, args []string) error {
 // configured model) and single-client search latency on a generated or
 // real corpus.
 func benchIndex(ctx context.Context, e *env, target string, args []string) error {
-	fs := newFlags(e, "bench "+target, "bench "+target+" [--n 100000] [--dataset FORMAT:DIR] [--queries 1000] [--mode bm25] [--vectors DIMS] [--clients N] [--backend embedded|weaviate] [--json]")
+	fs := newFlags(e, "bench "+target, "bench "+target+" [--n 100000] [--dataset FORMAT:DIR] [--queries 1000] [--mode bm25[,vector,hybrid]] [--vectors DIMS] [--clients N[,N...]] [--unscheduled] [--backend embedded|weaviate] [--json]")
 	n := fs.Int("n", 100000, "generated chunks (ignored with --dataset)")
 	dataset := fs.String("dataset", "", "a real collection instead, e.g. cranfield:../shared/datasets/cranfield")
 	queries := fs.Int("queries", 1000, "search queries")
-	mode := fs.String("mode", "bm25", "search mode")
+	modeList := fs.String("mode", "bm25", "search mode; a comma-separated list runs each in turn on the one index")
 	topK := fs.Int("top-k", 10, "hits per query")
 	seed := fs.Uint64("seed", 1, "RNG seed")
 	asJSON := fs.Bool("json", false, "JSON output")
 	synth := fs.Int("vectors", 0, "give chunks and queries synthetic unit vectors of this many dimensions instead of the model's (measures the index tier alone)")
-	clients := fs.Int("clients", 1, "concurrent search clients")
+	clientList := fs.String("clients", "1", "concurrent search clients; a comma-separated list (1,2,8) runs each in turn on the one index")
+	unscheduled := fs.Bool("unscheduled", false, "also run each client count without the search scheduler (interleaved, for an A/B on one index)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *clients < 1 || *synth < 0 {
-		return usageErr("--clients must be >= 1 and --vectors >= 0")
+	clients, err := parseClients(*clientList)
+	if err != nil || *synth < 0 {
+		return usageErr("--clients must be one or more counts >= 1 and --vectors >= 0")
 	}
 	tmp, err := os.MkdirTemp("", "ragd-bench-")
 	if err != nil {
@@ -152,7 +154,7 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 	if a.cache = openSideCache(b, filepath.Join(tmp, "data"), log); a.cache != nil {
 		defer a.cache.Close()
 	}
-	svc := a.service(nil)
+	rcfg := a.serviceConfig(nil)
 	var icfg data.IndexConfig
 	var qvec func(string) []float32
 	if *synth > 0 {
@@ -162,12 +164,13 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 			return err
 		}
 		// Synthetic vectors are cheap: no cache, and queries carry theirs.
-		svc, err = rag.New(rag.Config{Backend: b, Models: syntheticModels{se}, NoCache: true, Logger: log})
-		if err != nil {
-			return err
-		}
+		rcfg = rag.Config{Backend: b, Models: syntheticModels{se}, NoCache: true, Logger: log}
 		qvec = func(text string) []float32 { return unitvec.ForText(se.Dims, text) }
 	} else if icfg, err = a.ensureIndex(ctx, name, e.cfg.Model, true); err != nil {
+		return err
+	}
+	svc, err := rag.New(rcfg)
+	if err != nil {
 		return err
 	}
 	bar := newProgressBar(e.stderr, true)
@@ -179,31 +182,93 @@ func benchIndex(ctx context.Context, e *env, target string, args []string) error
 	sum := res.Summary
 	out := map[string]any{"backend": orDash(e.cfg.Backend), "corpus": label, "model": orDash(icfg.Model), "docs": sum.Docs, "chunks": sum.Chunks,
 		"ingest_s": sum.Elapsed.Seconds(), "chunks_per_s": sum.ChunksPerSecond(), "failed": sum.Failed}
-	if target == "search" {
-		if len(qs) > *queries {
-			qs = qs[:*queries]
+	if target != "search" {
+		if *asJSON {
+			return json.NewEncoder(e.stdout).Encode(out)
 		}
-		res, err := benchQueries(ctx, svc, name, qs, *clients, func(q string) data.Query {
-			dq := data.Query{Text: q, TopK: *topK, Mode: data.Mode(*mode)}
+		fmt.Fprintf(e.stdout, "corpus %s, model %s: %d chunks ingested in %.1f s = %.0f chunks/s\n", label, orDash(icfg.Model), sum.Chunks, sum.Elapsed.Seconds(), sum.ChunksPerSecond())
+		return nil
+	}
+	if !*asJSON {
+		fmt.Fprintf(e.stdout, "corpus %s, model %s: %d chunks ingested in %.1f s = %.0f chunks/s\n", label, orDash(icfg.Model), sum.Chunks, sum.Elapsed.Seconds(), sum.ChunksPerSecond())
+	}
+	if len(qs) > *queries {
+		qs = qs[:*queries]
+	}
+	mk := func(mode data.Mode) func(string) data.Query {
+		return func(q string) data.Query {
+			dq := data.Query{Text: q, TopK: *topK, Mode: mode}
 			if qvec != nil && dq.Mode != data.ModeBM25 {
 				dq.Vector = qvec(q)
 			}
 			return dq
-		})
-		if err != nil {
+		}
+	}
+	schedCfgs := []Config{e.cfg}
+	if *unscheduled && e.cfg.SearchWorkers >= 0 {
+		off := e.cfg
+		off.SearchWorkers = -1
+		schedCfgs = []Config{off, e.cfg}
+	}
+	for _, mode := range strings.Split(*modeList, ",") {
+		if err := benchSearchMode(ctx, e, rcfg, name, qs, data.Mode(strings.TrimSpace(mode)), *topK, clients, schedCfgs, mk, out, *asJSON); err != nil {
 			return err
 		}
-		out["mode"], out["queries"], out["clients"] = *mode, res.n, *clients
-		out["p50_ms"], out["p99_ms"], out["max_ms"], out["qps"] = res.p50, res.p99, res.max, res.qps
-	}
-	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(out)
-	}
-	fmt.Fprintf(e.stdout, "corpus %s, model %s: %d chunks ingested in %.1f s = %.0f chunks/s\n", label, orDash(icfg.Model), sum.Chunks, sum.Elapsed.Seconds(), sum.ChunksPerSecond())
-	if target == "search" {
-		fmt.Fprintf(e.stdout, "search (%s, top %d, %d client(s), %d queries): %.0f queries/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", *mode, *topK, *clients, out["queries"], out["qps"], out["p50_ms"], out["p99_ms"], out["max_ms"])
 	}
 	return nil
+}
+
+// benchSearchMode runs the queries in one mode for each client count and
+// scheduler setting, printing one report each (out holds the ingest part).
+func benchSearchMode(ctx context.Context, e *env, rcfg rag.Config, name string, qs []string, mode data.Mode, topK int, clients []int, schedCfgs []Config,
+	mk func(data.Mode) func(string) data.Query, out map[string]any, asJSON bool) error {
+	for _, c := range clients {
+		for _, sc := range schedCfgs {
+			sch, closeSched, err := searchScheduler(sc, nil)
+			if err != nil {
+				return err
+			}
+			sc := rcfg
+			if sch != nil {
+				sc.Scheduler = sch
+			}
+			svc, err := rag.New(sc)
+			if err != nil {
+				closeSched()
+				return err
+			}
+			res, err := benchQueries(ctx, svc, name, qs, c, mk(mode))
+			closeSched()
+			if err != nil {
+				return err
+			}
+			out["mode"], out["queries"], out["clients"], out["scheduler"] = mode, res.n, c, describeScheduler(sch)
+			out["p50_ms"], out["p99_ms"], out["max_ms"], out["qps"] = res.p50, res.p99, res.max, res.qps
+			out["wait_p50_ms"], out["wait_p99_ms"], out["service_p50_ms"], out["service_p99_ms"] = res.wait50, res.wait99, res.svc50, res.svc99
+			if asJSON {
+				if err := json.NewEncoder(e.stdout).Encode(out); err != nil {
+					return err
+				}
+				continue
+			}
+			fmt.Fprintf(e.stdout, "search (%s, top %d, %d client(s), %d queries, scheduler %s): %.0f queries/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms; wait p50 %.2f / p99 %.2f ms, service p50 %.2f / p99 %.2f ms\n",
+				mode, topK, c, res.n, out["scheduler"], res.qps, res.p50, res.p99, res.max, res.wait50, res.wait99, res.svc50, res.svc99)
+		}
+	}
+	return nil
+}
+
+// parseClients reads --clients: one count or a comma-separated list.
+func parseClients(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad client count %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func pct(sorted []float64, p float64) float64 {

@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/ragd/ragd/aisearch/state"
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/api/auth"
 	"github.com/ragd/ragd/api/cloudflare"
 	"github.com/ragd/ragd/api/rcache"
 	"github.com/ragd/ragd/api/web"
+	"github.com/ragd/ragd/rag"
 )
 
 func init() {
@@ -60,13 +62,29 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		fileState = state.NewFileStore(a.cfg.DataDir)
 		store = fileState
 	}
-	svc := a.service(gen)
+	// One registry for the API's and the scheduler's metrics; searches
+	// run on the scheduler's workers inside the retrieval service.
+	reg := prometheus.NewRegistry()
+	sch, closeSched, err := searchScheduler(a.cfg, reg)
+	if err != nil {
+		return err
+	}
+	defer closeSched()
+	rc := a.serviceConfig(gen)
+	if sch != nil {
+		rc.Scheduler = sch
+	}
+	svc, err := rag.New(rc)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Config{Service: svc, Engine: a.backend, TrustedProxies: proxies, Models: poolAdapter{a.pool}, Generator: gen, DefaultModel: a.cfg.Model,
 		Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes, Version: version, SnapshotDir: filepath.Join(a.cfg.DataDir, "snapshots"),
 		SnapshotKeep: a.cfg.SnapshotKeep, SnapshotFiles: snapshotFiles(a.cfg.DataDir, fileState),
-		ResultCache: rcache.New(rcache.DefaultConfig())})
+		ResultCache: rcache.New(rcache.DefaultConfig()), Registry: reg})
 	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Service: svc, Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
-		Logger: a.log, State: store, StateDir: a.cfg.DataDir, InstalledModels: a.pool.Installed, DefaultModel: a.cfg.Model})
+		Logger: a.log, State: store, StateDir: a.cfg.DataDir, InstalledModels: a.pool.Installed, DefaultModel: a.cfg.Model,
+		Scheduler: asScheduler(sch)})
 	// Runs before a.Close (deferred earlier): the AI Search item worker
 	// stops, leaving unfinished uploads queued, before the engine closes.
 	defer cf.Close()

@@ -55,6 +55,15 @@ type Config struct {
 	BatchLinger time.Duration `json:"batch_linger"`
 	// Threads for model inference (0 = all cores).
 	Threads int `json:"threads"`
+	// SearchWorkers is how many searches run at once on the CPU scheduler
+	// (rag/sched); the rest wait in arrival order. 0 means GOMAXPROCS
+	// (the cores Go runs on); negative turns the scheduler off (each
+	// request searches on its own goroutine).
+	SearchWorkers int `json:"search_workers"`
+	// SearchQueue bounds the searches waiting for a worker; past it a
+	// search is refused with 429 and Retry-After. 0 means 128 per worker;
+	// negative means none may wait.
+	SearchQueue int `json:"search_queue"`
 	// CtxSize is the llama.cpp context size.
 	CtxSize int `json:"ctx_size"`
 	// GPULayers offloads layers to a GPU (llama.cpp CUDA build only).

@@ -13,6 +13,13 @@
 //	vector  POST /v1/indexes/NAME/search   {"vector": [-dims floats], "top_k": -top-k, "mode": "vector"}
 //	ingest  POST /v1/indexes/NAME/documents {"documents": [-docs documents]}
 //
+// When the server sends Server-Timing with "queue" and "search" durations
+// (ragd's search scheduler does), the report splits the server's time into
+// the wait for a worker and the search itself (wait_*, service_*). Beside
+// p99 it gives Little's law's mean (clients ÷ throughput): the mean latency
+// a closed loop of that many clients must see at that throughput, the
+// floor a fair queue's tail is measured against.
+//
 // Texts are random 4–12 word phrases from a fixed vocabulary (seeded by
 // -seed); ingest ids are "loadtest-<client>-<n>". Latency is measured from
 // sending a request to reading its whole response, for every response
@@ -80,6 +87,15 @@ type report struct {
 	P99ms    float64        `json:"p99_ms"`
 	MaxMs    float64        `json:"max_ms"`
 	Statuses map[string]int `json:"statuses"`
+	// LittleMs is clients ÷ throughput in ms (Little's law's mean latency).
+	LittleMs float64 `json:"littles_law_mean_ms"`
+	// Timed counts the responses with a Server-Timing queue/search split;
+	// the wait and service percentiles are over those.
+	Timed      int     `json:"timed,omitempty"`
+	WaitP50ms  float64 `json:"wait_p50_ms,omitempty"`
+	WaitP99ms  float64 `json:"wait_p99_ms,omitempty"`
+	ServiceP50 float64 `json:"service_p50_ms,omitempty"`
+	ServiceP99 float64 `json:"service_p99_ms,omitempty"`
 	// PeakRSSKiB is the largest VmRSS sampled during the run; HWMKiB is the
 	// kernel's own peak (VmHWM) at the end, over the process's lifetime.
 	PeakRSSKiB int64 `json:"peak_rss_kib,omitempty"`
@@ -171,6 +187,10 @@ func checkLoopback(raw string) error {
 type sample struct {
 	lat    time.Duration
 	status string
+	// wait and service are the server's Server-Timing "queue" and
+	// "search" durations; timed says whether it sent them.
+	wait, service time.Duration
+	timed         bool
 }
 
 // run sends requests from cfg.Clients goroutines until cfg.Duration has
@@ -227,10 +247,13 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	cancel() // stops the RSS sampler when -requests ended the run early
 
 	rep := &report{Kind: cfg.Kind, Clients: cfg.Clients, Seconds: elapsed.Seconds(), Statuses: map[string]int{}}
-	var lat []time.Duration
+	var lat, wait, service []time.Duration
 	for _, rs := range results {
 		for _, s := range rs {
 			lat = append(lat, s.lat)
+			if s.timed {
+				wait, service = append(wait, s.wait), append(service, s.service)
+			}
 			rep.Statuses[s.status]++
 			if strings.HasPrefix(s.status, "2") {
 				rep.OK++
@@ -241,12 +264,14 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	rep.QPS = float64(rep.Requests) / elapsed.Seconds()
 	rep.OKQPS = float64(rep.OK) / elapsed.Seconds()
 	if len(lat) > 0 {
-		slices.Sort(lat)
-		pct := func(q float64) float64 {
-			i := min(len(lat)-1, int(math.Ceil(q*float64(len(lat))))-1)
-			return ms(lat[max(i, 0)])
-		}
-		rep.P50ms, rep.P90ms, rep.P99ms, rep.MaxMs = pct(0.50), pct(0.90), pct(0.99), ms(lat[len(lat)-1])
+		rep.P50ms, rep.P90ms, rep.P99ms, rep.MaxMs = pct(lat, 0.50), pct(lat, 0.90), pct(lat, 0.99), ms(lat[len(lat)-1])
+	}
+	if rep.QPS > 0 {
+		rep.LittleMs = math.Round(float64(cfg.Clients)/rep.QPS*1e6) / 1000
+	}
+	if rep.Timed = len(wait); rep.Timed > 0 {
+		rep.WaitP50ms, rep.WaitP99ms = pct(wait, 0.50), pct(wait, 0.99)
+		rep.ServiceP50, rep.ServiceP99 = pct(service, 0.50), pct(service, 0.99)
 	}
 	if rss != nil {
 		rep.PeakRSSKiB = rss.stop()
@@ -256,6 +281,40 @@ func run(ctx context.Context, cfg config) (*report, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// pct sorts ds and returns its q-quantile (nearest rank) in ms.
+func pct(ds []time.Duration, q float64) float64 {
+	slices.Sort(ds)
+	i := min(len(ds)-1, int(math.Ceil(q*float64(len(ds))))-1)
+	return ms(ds[max(i, 0)])
+}
+
+// serverTiming reads the "queue" and "search" durations (ms) of a
+// Server-Timing header; ok is false unless both are there.
+func serverTiming(h string) (wait, service time.Duration, ok bool) {
+	var gotW, gotS bool
+	for _, metric := range strings.Split(h, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(metric), ";")
+		for _, p := range strings.Split(params, ";") {
+			v, found := strings.CutPrefix(strings.TrimSpace(p), "dur=")
+			if !found {
+				continue
+			}
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				continue
+			}
+			d := time.Duration(f * float64(time.Millisecond))
+			switch name {
+			case "queue":
+				wait, gotW = d, true
+			case "search":
+				service, gotS = d, true
+			}
+		}
+	}
+	return wait, service, gotW && gotS
+}
 
 // do sends one POST and reads the whole response. It returns an empty
 // status when ctx ended (the run is over; the request is not counted).
@@ -281,7 +340,9 @@ func do(ctx context.Context, client *http.Client, token, url string, body []byte
 	if err != nil {
 		return sample{lat: lat, status: "transport"}
 	}
-	return sample{lat: lat, status: strconv.Itoa(resp.StatusCode)}
+	s := sample{lat: lat, status: strconv.Itoa(resp.StatusCode)}
+	s.wait, s.service, s.timed = serverTiming(resp.Header.Get("Server-Timing"))
+	return s
 }
 
 var vocabulary = strings.Fields(`aerodynamic heating blunt body supersonic flow wedge
@@ -413,7 +474,10 @@ func (r *rssSampler) stop() int64 {
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "kind %s, %d clients, %.1f s: %d requests, %.1f req/s (%d ok, %.1f ok/s)\n",
 		r.Kind, r.Clients, r.Seconds, r.Requests, r.QPS, r.OK, r.OKQPS)
-	fmt.Fprintf(w, "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", r.P50ms, r.P90ms, r.P99ms, r.MaxMs)
+	fmt.Fprintf(w, "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (Little's law mean %.2f)\n", r.P50ms, r.P90ms, r.P99ms, r.MaxMs, r.LittleMs)
+	if r.Timed > 0 {
+		fmt.Fprintf(w, "server ms (%d responses): wait p50 %.2f  p99 %.2f; search p50 %.2f  p99 %.2f\n", r.Timed, r.WaitP50ms, r.WaitP99ms, r.ServiceP50, r.ServiceP99)
+	}
 	keys := make([]string, 0, len(r.Statuses))
 	for k := range r.Statuses {
 		keys = append(keys, k)

@@ -138,3 +138,61 @@ func TestCheck(t *testing.T) {
 		t.Error("run accepted a non-loopback URL")
 	}
 }
+
+// A server that sends Server-Timing gets its wait and service split
+// reported; Little's law's mean sits beside p99.
+func TestRunReadsServerTiming(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		switch {
+		case i%4 == 0: // no header: counted in latency, not in the split
+		case i%2 == 0:
+			w.Header().Set("Server-Timing", "queue;dur=3.000, search;dur=0.500")
+		default:
+			w.Header().Set("Server-Timing", "queue;dur=1.000, search;dur=0.250")
+		}
+		w.Write([]byte(`{"hits":[]}`))
+	}))
+	defer srv.Close()
+	cfg := config{URL: srv.URL, Clients: 2, Duration: time.Minute, Requests: 40, Kind: "search",
+		Index: "docs", Dims: 8, TopK: 5, Docs: 1, Timeout: 5 * time.Second, Seed: 1}
+	rep, err := run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Timed != 30 {
+		t.Fatalf("timed %d, want 30 of 40", rep.Timed)
+	}
+	// 20 responses waited 1 ms and 10 waited 3 ms.
+	if rep.WaitP50ms != 1 || rep.WaitP99ms != 3 || rep.ServiceP50 != 0.25 || rep.ServiceP99 != 0.5 {
+		t.Fatalf("split %+v", rep)
+	}
+	if want := float64(cfg.Clients) / rep.QPS * 1000; rep.LittleMs <= 0 || rep.LittleMs < want*0.99 || rep.LittleMs > want*1.01 {
+		t.Fatalf("Little's law mean %v ms, want clients/qps = %v", rep.LittleMs, want)
+	}
+	var sb strings.Builder
+	rep.print(&sb)
+	if !strings.Contains(sb.String(), "wait p50 1.00  p99 3.00; search p50 0.25  p99 0.50") {
+		t.Fatalf("printed report lacks the split:\n%s", sb.String())
+	}
+}
+
+func TestServerTiming(t *testing.T) {
+	for _, tc := range []struct {
+		h          string
+		wait, serv time.Duration
+		ok         bool
+	}{
+		{"queue;dur=0.125, search;dur=2.5", 125 * time.Microsecond, 2500 * time.Microsecond, true},
+		{`search;desc="x";dur=1,queue;dur=0`, 0, time.Millisecond, true},
+		{"queue;dur=1", 0, 0, false},
+		{"", 0, 0, false},
+		{"queue;dur=x, search;dur=1", 0, 0, false},
+	} {
+		w, s, ok := serverTiming(tc.h)
+		if ok != tc.ok || (ok && (w != tc.wait || s != tc.serv)) {
+			t.Errorf("serverTiming(%q) = %v, %v, %v; want %v, %v, %v", tc.h, w, s, ok, tc.wait, tc.serv, tc.ok)
+		}
+	}
+}
