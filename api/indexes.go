@@ -15,7 +15,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/index"
-	"github.com/ragd/ragd/ingest"
 	"github.com/ragd/ragd/rag"
 )
 
@@ -374,14 +373,4 @@ func (s *Server) search(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"hits": hits, "took_ms": float64(took.Microseconds()) / 1000})
-}
-
-// EmbeddingCache is a backend's own embedding cache (index.VectorCacher),
-// or nil. The retrieval service owns the cache (rag.Service.Cache); this
-// stays only until AI Search's worker writes through rag.Service.Ingest.
-func EmbeddingCache(b index.Backend) ingest.VectorCache {
-	if vc, ok := b.(index.VectorCacher); ok {
-		return vc.VectorCache()
-	}
-	return nil
 }
