@@ -3,6 +3,7 @@ package embed
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/ragd/ragd/data"
 )
@@ -88,4 +89,17 @@ func MemoryOf(e Embedder) (m Memory, ok bool) {
 		e = u.Unwrap()
 	}
 	return Memory{}, false
+}
+
+// One embeds a single text of the given kind: the one place that checks an
+// embedder returned exactly one vector for it.
+func One(ctx context.Context, e Embedder, kind Kind, text string) ([]float32, error) {
+	vs, err := e.Embed(ctx, kind, []string{text})
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) != 1 {
+		return nil, fmt.Errorf("embedder returned %d vectors for 1 text", len(vs))
+	}
+	return vs[0], nil
 }

@@ -128,12 +128,5 @@ func (s *Service) embedQuery(ctx context.Context, model, text string) ([]float32
 	if err != nil {
 		return nil, err
 	}
-	vs, err := emb.Embed(ctx, embed.Query, []string{text})
-	if err != nil {
-		return nil, err
-	}
-	if len(vs) != 1 {
-		return nil, fmt.Errorf("embedder returned %d vectors for 1 text", len(vs))
-	}
-	return vs[0], nil
+	return embed.One(ctx, emb, embed.Query, text)
 }

@@ -174,15 +174,12 @@ func (r *Registry) EmbedQuery(ctx context.Context, model, text string) ([]float3
 	if err != nil {
 		return nil, err
 	}
-	vs, err := emb.Embed(ctx, embed.Query, []string{text})
+	v, err := embed.One(ctx, emb, embed.Query, text)
 	if err != nil {
 		return nil, err
 	}
-	if len(vs) != 1 {
-		return nil, fmt.Errorf("embedder returned %d vectors for 1 text", len(vs))
-	}
-	r.qcache.Put(model, text, vs[0])
-	return vs[0], nil
+	r.qcache.Put(model, text, v)
+	return v, nil
 }
 
 // Rerank re-scores passages with the configured cross-encoder, loading it
