@@ -1,0 +1,5 @@
+package mcp_test
+
+import "time"
+
+func sleep() { time.Sleep(10 * time.Millisecond) }
