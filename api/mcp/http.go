@@ -28,7 +28,8 @@ const DefaultSessionTimeout = 30 * time.Minute
 func (s *Server) Handler() http.Handler {
 	h := sdk.NewStreamableHTTPHandler(func(r *http.Request) *sdk.Server {
 		return s.MCP(requestAccess(r))
-	}, &sdk.StreamableHTTPOptions{SessionTimeout: DefaultSessionTimeout, Logger: s.log})
+	}, &sdk.StreamableHTTPOptions{SessionTimeout: DefaultSessionTimeout, Logger: s.log,
+		MaxRequestBodyBytes: s.cfg.MaxBodyBytes})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Header.Del(accessHeader)
 		r.Header.Set(accessHeader, accessName(min(requestAccess(r), s.cfg.Access)))

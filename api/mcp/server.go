@@ -2,7 +2,7 @@ package mcp
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -49,6 +49,8 @@ type Config struct {
 	// MaxDocuments bounds the documents of one add_documents call
 	// (default 1000).
 	MaxDocuments int
+	// MaxBodyBytes bounds an HTTP request's body (default 32 MiB).
+	MaxBodyBytes int64
 	// ProgressEvery is how many answer tokens ask gathers into one
 	// progress notification (default 8).
 	ProgressEvery int
@@ -75,6 +77,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxDocuments <= 0 {
 		cfg.MaxDocuments = 1000
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 32 << 20
 	}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 8
