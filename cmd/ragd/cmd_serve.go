@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "serve", summary: "serve the REST API (search, ask, OpenAI-compatible routes)", run: runServe})
+	register(&command{name: "serve", summary: "serve the REST API (search, ask, OpenAI-compatible routes) and MCP at /mcp", run: runServe})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
