@@ -15,6 +15,11 @@
 // with a weaker key cannot write: such a call is refused with a tool
 // error that names the scope it needs.
 //
+// Without API keys (loopback-only mode) Handler refuses a request that
+// reached a loopback socket under a non-loopback Host name, as a
+// DNS-rebinding web page would send it; a request with a key may come
+// through a reverse proxy under any name.
+//
 // Config.Indexes limits the indexes the tools and resources may touch
 // (ragd mcp --index NAME); an index outside it is reported as not found.
 package mcp

@@ -3,7 +3,9 @@ package mcp
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -29,12 +31,43 @@ func (s *Server) Handler() http.Handler {
 	h := sdk.NewStreamableHTTPHandler(func(r *http.Request) *sdk.Server {
 		return s.MCP(requestAccess(r))
 	}, &sdk.StreamableHTTPOptions{SessionTimeout: DefaultSessionTimeout, Logger: s.log,
-		MaxRequestBodyBytes: s.cfg.MaxBodyBytes})
+		MaxRequestBodyBytes: s.cfg.MaxBodyBytes, DisableLocalhostProtection: true})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rebound(r) {
+			http.Error(w, fmt.Sprintf("forbidden: Host %q is not a loopback name; without API keys /mcp answers loopback names only", r.Host), http.StatusForbidden)
+			return
+		}
 		r.Header.Del(accessHeader)
 		r.Header.Set(accessHeader, accessName(min(requestAccess(r), s.cfg.Access)))
 		h.ServeHTTP(w, r)
 	})
+}
+
+// rebound reports a keyless request that reached a loopback socket under
+// another host name: what a DNS-rebinding web page sends. The SDK's own
+// check would refuse every such request, which also breaks a reverse
+// proxy on the same machine; a request with a valid API key cannot come
+// from a rebinding page, so only keyless ones are refused.
+func rebound(r *http.Request) bool {
+	if _, ok := auth.KeyFrom(r.Context()); ok {
+		return false
+	}
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	return ok && local != nil && loopbackName(local.String()) && !loopbackName(r.Host)
+}
+
+// loopbackName reports whether hostport names a loopback host.
+func loopbackName(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // requestAccess is the access of the key that sent r.

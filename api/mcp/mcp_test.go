@@ -498,6 +498,49 @@ func TestHTTPWithKeys(t *testing.T) {
 	}
 }
 
+// Keyless, /mcp refuses a loopback connection that names another host
+// (DNS rebinding); with a key, a proxy's Host is fine.
+func TestHTTPRebinding(t *testing.T) {
+	s := newServer(t, mcp.Config{})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	initBody := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+	for _, tc := range []struct {
+		host string
+		want int
+	}{{"evil.example", http.StatusForbidden}, {"evil.example:80", http.StatusForbidden}, {"localhost:1234", http.StatusOK}, {"", http.StatusOK}, {"[::1]:8", http.StatusOK}} {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL, strings.NewReader(initBody))
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Host %q: status %d, want %d", tc.host, resp.StatusCode, tc.want)
+		}
+	}
+	// Behind auth with a key, another Host name is served.
+	f := newHTTP(t)
+	req, _ := http.NewRequest(http.MethodPost, f.url, strings.NewReader(initBody))
+	req.Host = "rag.example"
+	req.Header.Set("Authorization", "Bearer "+f.readKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("keyed request via a proxy Host: %d", resp.StatusCode)
+	}
+}
+
 // A read key that reuses a session opened by a write key still cannot
 // write: each call is checked against the key that sent it.
 func TestHTTPSessionReusedWithReadKey(t *testing.T) {
