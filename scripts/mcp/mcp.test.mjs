@@ -44,9 +44,27 @@ const names = (tools) => tools.map((t) => t.name).sort();
 const allTools = ['add_documents', 'ask', 'delete_document', 'get_document', 'list_indexes', 'search'];
 const readTools = ['ask', 'get_document', 'list_indexes', 'search'];
 
+// tap records the messages the SDK's transport receives: progress
+// notifications and responses, in wire order.
+function tap(transport) {
+  const wire = [];
+  const next = transport.onmessage;
+  transport.onmessage = (msg, extra) => {
+    if (msg.method === 'notifications/progress') wire.push({ progress: msg.params });
+    else if (msg.id !== undefined && msg.method === undefined) wire.push({ response: msg.id });
+    next?.(msg, extra);
+  };
+  return wire;
+}
+
 // exercise lists the tools, checks their schemas, calls each read tool
-// (ask with a progress callback) and reads a document resource.
-async function exercise(client, index) {
+// (ask with a progress callback) and reads a document resource. The
+// progress notifications are checked as the transport received them;
+// when strictCallback is set, also as the onprogress callback saw them.
+// (Over stdio the TypeScript SDK runs notification handlers a microtask
+// later but a response at once, so notifications read in the same chunk
+// as the result reach onprogress after it was removed and are dropped.)
+async function exercise(client, index, wire, strictCallback) {
   const { tools } = await client.listTools();
   for (const t of tools) {
     assert.equal(t.inputSchema.type, 'object', `${t.name} input schema`);
@@ -68,12 +86,18 @@ async function exercise(client, index) {
   assert.ok(hit.score > 0);
   assert.match(hit.uri, /^ragd:\/\/notes\//);
 
-  const progress = [];
+  const seen = [];
+  wire.length = 0;
   const ask = await client.callTool({ name: 'ask', arguments: { index, question: 'How long should green tea steep?' } },
-    undefined, { onprogress: (p) => progress.push(p) });
+    undefined, { onprogress: (p) => seen.push(p) });
   assert.ok(!ask.isError, JSON.stringify(ask.content));
   assert.match(ask.structuredContent.answer, /two minutes/);
   assert.equal(ask.structuredContent.citations[0].doc_id, hit.doc_id);
+  const last = wire.findIndex((m) => m.response !== undefined);
+  assert.ok(last > 0, `the result came after the notifications: ${JSON.stringify(wire)}`);
+  const progress = wire.slice(0, last).map((m) => m.progress);
+  assert.ok(progress.every((p) => p), JSON.stringify(wire));
+  if (strictCallback) assert.deepEqual(seen.map((p) => p.message), progress.map((p) => p.message), 'onprogress saw every notification');
   assert.ok(progress.length >= 2, `progress notifications: ${JSON.stringify(progress)}`);
   assert.match(progress[0].message, /^retrieved \d+ passages/);
   assert.ok(progress.slice(1).map((p) => p.message).join('').includes('two minutes'), JSON.stringify(progress));
@@ -131,8 +155,10 @@ test('Streamable HTTP on ragd serve, behind API keys', async (t) => {
   const connect = async (key) => {
     const client = new Client({ name: 'ragd-mcp-test', version: '1.0.0' });
     const headers = key ? { Authorization: `Bearer ${key}` } : {};
-    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+    await client.connect(transport);
     t.after(() => client.close());
+    client.wire = tap(transport);
     return client;
   };
 
@@ -145,11 +171,11 @@ test('Streamable HTTP on ragd serve, behind API keys', async (t) => {
   await assert.rejects(connect('ragd_not_a_real_key'), (err) => err.code === 401 || /401|invalid API key/.test(String(err)));
 
   const writer = await connect(writeKey);
-  assert.deepEqual(names(await exercise(writer, 'notes')), allTools);
+  assert.deepEqual(names(await exercise(writer, 'notes', writer.wire, true)), allTools);
   await writes(writer, 'other');
 
   const reader = await connect(readKey);
-  assert.deepEqual(names(await exercise(reader, 'notes')), readTools);
+  assert.deepEqual(names(await exercise(reader, 'notes', reader.wire, true)), readTools);
   // A write tool is neither listed nor callable with a read key.
   let refused;
   try {
@@ -169,7 +195,8 @@ test('stdio: ragd mcp --index notes', async (t) => {
   const client = new Client({ name: 'ragd-mcp-test', version: '1.0.0' });
   await client.connect(transport);
   t.after(() => client.close());
-  assert.deepEqual(names(await exercise(client, undefined)), allTools, errOut);
+  const wire = tap(transport);
+  assert.deepEqual(names(await exercise(client, undefined, wire, false)), allTools, errOut);
   await writes(client, 'notes');
   const list = await client.callTool({ name: 'list_indexes', arguments: {} });
   assert.deepEqual(list.structuredContent.indexes.map((i) => i.name), ['notes'], '--index hides the other index');
