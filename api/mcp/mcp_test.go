@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -583,3 +584,5 @@ func TestHTTPSessionReusedWithReadKey(t *testing.T) {
 		t.Fatalf("delete with a read key in a write session: %d %s", resp.StatusCode, body)
 	}
 }
+
+func sleep() { time.Sleep(10 * time.Millisecond) }

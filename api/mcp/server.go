@@ -60,8 +60,9 @@ type Config struct {
 
 // Server builds MCP servers over one service.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	schemas *sdk.SchemaCache // tools' schemas, inferred once for every session's server
 }
 
 // New returns a Server; it fails without a service.
@@ -87,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	return &Server{cfg: cfg, log: cfg.Logger}, nil
+	return &Server{cfg: cfg, log: cfg.Logger, schemas: sdk.NewSchemaCache()}, nil
 }
 
 // Tool names.
@@ -107,7 +108,8 @@ func (s *Server) MCP(access Access) *sdk.Server {
 	srv := sdk.NewServer(&sdk.Implementation{Name: "ragd", Title: "ragd retrieval", Version: s.cfg.Version}, &sdk.ServerOptions{
 		Instructions: "ragd searches document indexes. Call list_indexes to see them, search for passages, " +
 			"ask for a cited answer, get_document or read ragd://{index}/{doc_id} for a whole document.",
-		Logger: s.log,
+		Logger:      s.log,
+		SchemaCache: s.schemas,
 	})
 	sdk.AddTool(srv, &sdk.Tool{Name: ToolSearch, Title: "Search an index",
 		Description: "Find the passages of an index that best match a query (keyword, vector or hybrid retrieval). " +

@@ -1,5 +1,0 @@
-package mcp_test
-
-import "time"
-
-func sleep() { time.Sleep(10 * time.Millisecond) }
