@@ -6,7 +6,8 @@
 // generated), list_indexes and get_document need read access;
 // add_documents and delete_document need write access. Documents are
 // resources under the template ragd://{index}/{doc_id} (the id
-// percent-encoded as a path segment).
+// percent-encoded as a path segment); resources/list pages through the
+// documents of the allowed indexes.
 //
 // Access is decided twice. A session lists only the tools its access
 // allows: over HTTP, that of the API key that opened the session (read

@@ -174,7 +174,7 @@ var allTools = []string{"add_documents", "ask", "delete_document", "get_document
 var readTools = []string{"ask", "get_document", "list_indexes", "search"}
 
 func TestToolsInMemory(t *testing.T) {
-	s := newServer(t, mcp.Config{ProgressEvery: 2})
+	s := newServer(t, mcp.Config{ProgressEvery: 2, PageSize: 2})
 	pl := &progressLog{}
 	cs := connect(t, s.MCP(mcp.ReadWrite), pl)
 	ctx := context.Background()
@@ -189,7 +189,11 @@ func TestToolsInMemory(t *testing.T) {
 	}
 
 	var sr mcp.SearchOutput
-	call(t, cs, "search", map[string]any{"index": "kb", "query": "sourdough loaf", "top_k": 2}, &sr)
+	res := call(t, cs, "search", map[string]any{"index": "kb", "query": "sourdough loaf", "top_k": 2}, &sr)
+	// Clients that show only text content see the hits too.
+	if !strings.Contains(text(res), "Sourdough bread") {
+		t.Fatalf("search text content %q", text(res))
+	}
 	if len(sr.Hits) == 0 || sr.Hits[0].DocID != "bread" || sr.Hits[0].Score <= 0 || !strings.Contains(sr.Hits[0].Text, "Sourdough") ||
 		sr.Hits[0].Source != "notes/bread.md" || sr.Hits[0].URI != "ragd://kb/bread" {
 		t.Fatalf("search = %+v", sr)
@@ -206,7 +210,7 @@ func TestToolsInMemory(t *testing.T) {
 	}
 
 	var ans mcp.AskOutput
-	res := call(t, cs, "ask", map[string]any{"index": "kb", "question": "How long should green tea steep?"}, &ans)
+	res = call(t, cs, "ask", map[string]any{"index": "kb", "question": "How long should green tea steep?"}, &ans)
 	if !strings.Contains(ans.Answer, "two minutes") || len(ans.Citations) == 0 || ans.Citations[0].DocID != "tea/green" ||
 		ans.Citations[0].URI != "ragd://kb/tea%2Fgreen" {
 		t.Fatalf("ask = %+v", ans)
@@ -259,6 +263,16 @@ func TestToolsInMemory(t *testing.T) {
 	tr, err := cs.ListResourceTemplates(ctx, nil)
 	if err != nil || len(tr.ResourceTemplates) != 1 || tr.ResourceTemplates[0].URITemplate != "ragd://{index}/{doc_id}" {
 		t.Fatalf("resource templates = %+v, %v", tr, err)
+	}
+	var uris []string
+	for r, err := range cs.Resources(ctx, nil) { // pages of 2 (PageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uris = append(uris, r.URI)
+	}
+	if want := []string{"ragd://kb/bread", "ragd://kb/stocks", "ragd://kb/tea%2Fgreen", "ragd://other/a"}; !slices.Equal(uris, want) {
+		t.Fatalf("resources = %v, want %v", uris, want)
 	}
 	rr, err := cs.ReadResource(ctx, &sdk.ReadResourceParams{URI: "ragd://kb/tea%2Fgreen"})
 	if err != nil {
@@ -341,7 +355,11 @@ func TestToolErrors(t *testing.T) {
 }
 
 func TestReadOnlyAndIndexLimit(t *testing.T) {
-	s := newServer(t, mcp.Config{Access: mcp.ReadOnly, Indexes: []string{"kb"}})
+	svc := newService(t)
+	if _, err := svc.Ingest(context.Background(), "other", []data.Document{{ID: "a", Text: "Alpacas graze."}}, rag.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t, mcp.Config{Service: svc, Access: mcp.ReadOnly, Indexes: []string{"kb"}})
 	cs := connect(t, s.MCP(mcp.ReadWrite), nil)
 	if got := toolNames(t, cs); !slices.Equal(got, readTools) {
 		t.Fatalf("read-only tools = %v, want %v", got, readTools)
@@ -359,6 +377,18 @@ func TestReadOnlyAndIndexLimit(t *testing.T) {
 	}
 	if msg := callErr(t, cs, "search", map[string]any{"index": "other", "query": "x"}); !strings.Contains(msg, "not available") {
 		t.Fatalf("search outside --index: %q", msg)
+	}
+	lr, err := cs.ListResources(context.Background(), nil)
+	if err != nil || len(lr.Resources) != 3 || lr.NextCursor != "" {
+		t.Fatalf("resources with --index kb: %+v %v", lr, err)
+	}
+	for _, r := range lr.Resources {
+		if !strings.HasPrefix(r.URI, "ragd://kb/") {
+			t.Fatalf("resource %s outside --index", r.URI)
+		}
+	}
+	if _, err := cs.ListResources(context.Background(), &sdk.ListResourcesParams{Cursor: "garbage"}); err == nil {
+		t.Fatal("a bad cursor was accepted")
 	}
 	if _, err := cs.ReadResource(context.Background(), &sdk.ReadResourceParams{URI: "ragd://other/a"}); err == nil {
 		t.Fatal("read a resource outside --index")

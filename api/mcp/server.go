@@ -51,6 +51,9 @@ type Config struct {
 	MaxDocuments int
 	// MaxBodyBytes bounds an HTTP request's body (default 32 MiB).
 	MaxBodyBytes int64
+	// PageSize is how many documents one resources/list page holds
+	// (default 100).
+	PageSize int
 	// ProgressEvery is how many answer tokens ask gathers into one
 	// progress notification (default 8).
 	ProgressEvery int
@@ -81,6 +84,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 32 << 20
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 100
 	}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 8
@@ -138,6 +144,7 @@ func (s *Server) MCP(access Access) *sdk.Server {
 		URITemplate: "ragd://{index}/{doc_id}", MIMEType: "text/plain",
 		Description: "A whole document of an index, as text; doc_id is percent-encoded. Its title, source and metadata are in _meta."},
 		s.readDocument)
+	srv.AddReceivingMiddleware(s.listDocuments)
 	return srv
 }
 
