@@ -109,6 +109,8 @@ async function exercise(client, index, wire, strictCallback) {
 
   const { resourceTemplates } = await client.listResourceTemplates();
   assert.deepEqual(resourceTemplates.map((t) => t.uriTemplate), ['ragd://{index}/{doc_id}']);
+  const { resources } = await client.listResources();
+  assert.ok(resources.some((r) => r.uri === hit.uri && r.mimeType === 'text/plain'), JSON.stringify(resources));
   const res = await client.readResource({ uri: hit.uri });
   assert.equal(res.contents[0].mimeType, 'text/plain');
   assert.match(res.contents[0].text, /Steep the leaves for two minutes/);
