@@ -16,6 +16,10 @@
 // with a weaker key cannot write: such a call is refused with a tool
 // error that names the scope it needs.
 //
+// Over HTTP, Shutdown ends the sessions once their calls are done (ragd
+// serve calls it when it stops), so that the sessions' standing event
+// streams do not hold up a graceful shutdown.
+//
 // Without API keys (loopback-only mode) Handler refuses a request that
 // reached a loopback socket under a non-loopback Host name, as a
 // DNS-rebinding web page would send it; a request with a key may come

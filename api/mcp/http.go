@@ -28,8 +28,12 @@ const DefaultSessionTimeout = 30 * time.Minute
 // key that sent it. Without a key in the request (keyless mode) a session
 // gets Config.Access.
 func (s *Server) Handler() http.Handler {
+	s.httpOnce.Do(func() {
+		// One MCP server per access level, each holding many sessions.
+		s.http = map[Access]*sdk.Server{ReadOnly: s.MCP(ReadOnly), ReadWrite: s.MCP(ReadWrite)}
+	})
 	h := sdk.NewStreamableHTTPHandler(func(r *http.Request) *sdk.Server {
-		return s.MCP(requestAccess(r))
+		return s.http[min(requestAccess(r), s.cfg.Access)]
 	}, &sdk.StreamableHTTPOptions{SessionTimeout: DefaultSessionTimeout, Logger: s.log,
 		MaxRequestBodyBytes: s.cfg.MaxBodyBytes, DisableLocalhostProtection: true})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,8 +43,37 @@ func (s *Server) Handler() http.Handler {
 		}
 		r.Header.Del(accessHeader)
 		r.Header.Set(accessHeader, accessName(min(requestAccess(r), s.cfg.Access)))
+		if r.Method != http.MethodGet {
+			// GET is a session's standing event stream: it never ends by
+			// itself, so Shutdown does not wait for it.
+			s.inflight.Add(1)
+			defer s.inflight.Add(-1)
+		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// Shutdown ends the HTTP sessions, so that their standing event streams
+// do not hold up the HTTP server's graceful shutdown: it waits for the
+// requests in progress (tool calls) to finish, or for ctx, then closes
+// every session. Call it when the HTTP server starts shutting down.
+func (s *Server) Shutdown(ctx context.Context) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for s.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			s.log.Warn("mcp: closing sessions with requests still in progress", "requests", s.inflight.Load())
+			break wait
+		case <-tick.C:
+		}
+	}
+	for _, srv := range s.http {
+		for ss := range srv.Sessions() {
+			_ = ss.Close() // the session is being dropped either way
+		}
+	}
 }
 
 // rebound reports a keyless request that reached a loopback socket under

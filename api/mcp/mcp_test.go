@@ -616,3 +616,28 @@ func TestHTTPSessionReusedWithReadKey(t *testing.T) {
 }
 
 func sleep() { time.Sleep(10 * time.Millisecond) }
+
+// Shutdown ends the sessions' standing event streams, so the HTTP
+// server's graceful shutdown does not wait out its grace period.
+func TestHTTPShutdownEndsStreams(t *testing.T) {
+	s := newServer(t, mcp.Config{})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	cs, err := connectHTTP(t, ts.URL, http.DefaultTransport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := toolNames(t, cs); !slices.Equal(got, allTools) {
+		t.Fatalf("keyless tools = %v", got)
+	}
+	time.Sleep(100 * time.Millisecond) // let the client open its standing GET stream
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.Shutdown(ctx)
+	hctx, hcancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer hcancel()
+	if err := ts.Config.Shutdown(hctx); err != nil {
+		t.Fatalf("HTTP shutdown after mcp Shutdown: %v", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/ragd/ragd/data"
@@ -66,6 +68,10 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	schemas *sdk.SchemaCache // tools' schemas, inferred once for every session's server
+
+	httpOnce sync.Once
+	http     map[Access]*sdk.Server // Handler's servers, by access
+	inflight atomic.Int64           // Handler's requests in progress, other than GET streams
 }
 
 // New returns a Server; it fails without a service.

@@ -80,6 +80,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// MCP's Streamable HTTP: behind the same keys; the door needs a read
 	// key (auth.DefaultReadOnly), write tools a write key per call.
 	srv.Echo().Any("/mcp", echo.WrapHandler(mcpSrv.Handler()))
+	// When serving stops, end the MCP sessions once their calls are done:
+	// their standing event streams would hold the shutdown for its grace.
+	mctx, mstop := context.WithCancel(ctx)
+	mcpDone := make(chan struct{})
+	go func() {
+		defer close(mcpDone)
+		<-mctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		defer cancel()
+		mcpSrv.Shutdown(sctx)
+	}()
+	defer func() { mstop(); <-mcpDone }()
 	if origins := splitList(a.cfg.CORSOrigins); len(origins) > 0 {
 		srv.Echo().Pre(api.CORS(origins))
 	}
