@@ -10,9 +10,10 @@ import (
 // CORS returns middleware that lets browser pages served from origins
 // ("https://app.example.com", or "*" for any) call the API: preflights are
 // answered and responses carry Access-Control-Allow-Origin for those
-// origins only. Requests may send Authorization, Content-Type, X-API-Key
-// and Cache-Control (the result cache's opt-out); responses expose
-// X-Request-Id, Retry-After and X-Ragd-Cache. With no
+// origins only. Requests may send Authorization, Content-Type, X-API-Key,
+// Cache-Control (the result cache's opt-out) and MCP's Mcp-Session-Id,
+// Mcp-Protocol-Version and Last-Event-ID; responses expose X-Request-Id,
+// Retry-After, X-Ragd-Cache and Mcp-Session-Id. With no
 // origins it adds nothing (no cross-origin access), since echo's own
 // default would allow every origin.
 //
@@ -23,10 +24,11 @@ func CORS(origins []string) echo.MiddlewareFunc {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
 	return middleware.CORSWithConfig(middleware.CORSConfig{
-		AllowOrigins:  append([]string(nil), origins...),
-		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete},
-		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "X-API-Key", echo.HeaderCacheControl},
-		ExposeHeaders: []string{echo.HeaderXRequestID, echo.HeaderRetryAfter, HeaderCache},
+		AllowOrigins: append([]string(nil), origins...),
+		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete},
+		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "X-API-Key", echo.HeaderCacheControl,
+			"Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"},
+		ExposeHeaders: []string{echo.HeaderXRequestID, echo.HeaderRetryAfter, HeaderCache, "Mcp-Session-Id"},
 		MaxAge:        600,
 	})
 }

@@ -52,7 +52,7 @@ func TestCORS(t *testing.T) {
 				if rec.Code != http.StatusNoContent {
 					t.Errorf("preflight status = %d, want 204", rec.Code)
 				}
-				for _, want := range []string{"Authorization", "Content-Type", "X-API-Key", "Cache-Control"} {
+				for _, want := range []string{"Authorization", "Content-Type", "X-API-Key", "Cache-Control", "Mcp-Session-Id", "Mcp-Protocol-Version"} {
 					if !strings.Contains(h.Get("Access-Control-Allow-Headers"), want) {
 						t.Errorf("Access-Control-Allow-Headers = %q, lacks %s", h.Get("Access-Control-Allow-Headers"), want)
 					}
@@ -67,7 +67,7 @@ func TestCORS(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Errorf("status = %d, want 200", rec.Code)
 			}
-			for _, want := range []string{"X-Request-Id", "Retry-After", api.HeaderCache} {
+			for _, want := range []string{"X-Request-Id", "Retry-After", api.HeaderCache, "Mcp-Session-Id"} {
 				if !strings.Contains(h.Get("Access-Control-Expose-Headers"), want) {
 					t.Errorf("Access-Control-Expose-Headers = %q, lacks %s", h.Get("Access-Control-Expose-Headers"), want)
 				}

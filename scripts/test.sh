@@ -6,8 +6,8 @@
 # abstracts), the Weaviate backend tests against real weaviate-server
 # processes (built once with go install and cached; see
 # scripts/weaviate/cluster.sh), a real OpenAPI 3.1 validator over the
-# document the server serves (scripts/openapi/validate.sh), the browser end-to-end test, and a short fuzz
-# pass.
+# document the server serves (scripts/openapi/validate.sh), the browser end-to-end test, the MCP
+# TypeScript SDK client test (scripts/mcp/run.sh), and a short fuzz pass.
 # RAGD_TEST_SKIP_LINT=1 skips golangci-lint; RAGD_TEST_SKIP_WEAVIATE=1 the
 # Weaviate tests (for quick local runs; CI runs them); RAGD_FUZZTIME
 # (default 3s) sets the fuzz time per target (0 skips fuzzing).
@@ -50,6 +50,9 @@ fi
 
 log "browser end-to-end test of the playground (headless Chromium)"
 bash scripts/e2e/run.sh
+
+log "MCP: the official TypeScript SDK client over Streamable HTTP and stdio"
+bash scripts/mcp/run.sh
 
 fuzztime="${RAGD_FUZZTIME:-3s}"
 if [ "$fuzztime" != "0" ]; then

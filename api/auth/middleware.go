@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,11 @@ var (
 	// management and snapshots (a snapshot copies every index and the
 	// keys file, and fills the disk).
 	DefaultAdmin = []string{"/v1/keys", "/v1/snapshots"}
+	// DefaultReadOnly are the routes that need only the read scope at the
+	// door whatever the method, because the handler checks finer scopes
+	// itself with KeyFrom: the MCP endpoint (its write tools need a write
+	// key, checked per call).
+	DefaultReadOnly = []string{"/mcp"}
 )
 
 // Config configures Middleware.
@@ -56,6 +62,10 @@ type Config struct {
 	// Admin lists path prefixes that need the admin scope, whatever the
 	// method (default DefaultAdmin); matched like Public.
 	Admin []string
+	// ReadOnly lists paths that need only the read scope whatever the
+	// method (default DefaultReadOnly); matched like Public. Their
+	// handlers enforce anything finer with KeyFrom.
+	ReadOnly []string
 	// DefaultRate and DefaultBurst limit keys that have no rate of their
 	// own (0: unlimited).
 	DefaultRate  float64
@@ -82,6 +92,9 @@ func Middleware(cfg Config) echo.MiddlewareFunc {
 	}
 	if cfg.Admin == nil {
 		cfg.Admin = DefaultAdmin
+	}
+	if cfg.ReadOnly == nil {
+		cfg.ReadOnly = DefaultReadOnly
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -138,6 +151,8 @@ func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return denied(http.StatusUnauthorized, data.ErrUnauthorized, msg)
 		}
 		c.Set(ContextKey, key.ID)
+		c.SetRequest(req.WithContext(context.WithValue(req.Context(), keyCtx{}, key)))
+		req = c.Request()
 		need := g.required(req.Method, paths)
 		if !key.Scope.Allows(need) {
 			g.deny(c, key.ID, "scope "+string(key.Scope)+" < "+string(need))
@@ -158,6 +173,18 @@ func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// keyCtx is the request-context key under which Middleware stores the
+// authenticated Key.
+type keyCtx struct{}
+
+// KeyFrom returns the key Middleware authenticated for the request whose
+// context is ctx; false when the request carried none (keyless mode, a
+// public path, or no Middleware).
+func KeyFrom(ctx context.Context) (Key, bool) {
+	k, ok := ctx.Value(keyCtx{}).(Key)
+	return k, ok
+}
+
 // required is the scope a request needs: the highest over its path
 // spellings, so no spelling can lower it.
 func (g *guard) required(method string, paths []string) Scope {
@@ -168,6 +195,7 @@ func (g *guard) required(method string, paths []string) Scope {
 		case anyMatch(p, g.cfg.Admin, prefixMatch):
 			s = ScopeAdmin
 		case method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions:
+		case anyMatch(p, g.cfg.ReadOnly, prefixMatch):
 		case method == http.MethodPost && anyMatch(p, g.cfg.ReadOnlyPOST, suffixMatch):
 		default:
 			s = ScopeWrite

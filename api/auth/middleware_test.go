@@ -28,6 +28,10 @@ func newRouter(cfg Config) *echo.Echo {
 	e.Use(Middleware(cfg))
 	h := func(c echo.Context) error {
 		id, _ := c.Get(ContextKey).(string)
+		// KeyFrom (the request context) agrees with the echo context.
+		if k, ok := KeyFrom(c.Request().Context()); ok != (id != "") || k.ID != id {
+			return c.String(http.StatusTeapot, "KeyFrom disagrees: "+k.ID)
+		}
 		return c.String(http.StatusOK, "key="+id)
 	}
 	e.GET("/healthz", h)
@@ -49,6 +53,7 @@ func newRouter(cfg Config) *echo.Echo {
 	e.DELETE("/v1/keys/:id", h)
 	e.GET("/", h)
 	e.GET("/ui/*", h)
+	e.Any("/mcp", h)
 	return e
 }
 
@@ -204,6 +209,14 @@ func TestKeysRequired(t *testing.T) {
 		{"write DELETE ok", request{method: "DELETE", path: "/v1/indexes/a", bearer: write}, 200, "", wk.ID},
 		{"X-API-Key write POST", request{method: "POST", path: "/v1/indexes/a/documents", apiKey: write}, 200, "", wk.ID},
 		{"bearer wins over X-API-Key", request{method: "POST", path: "/v1/indexes", bearer: read, apiKey: write}, 403, "forbidden", ""},
+		// /mcp needs a read key at the door whatever the method (its
+		// handler checks write tools per call with KeyFrom).
+		{"mcp without a key", request{method: "POST", path: "/mcp"}, 401, "unauthorized", ""},
+		{"read POST mcp", request{method: "POST", path: "/mcp", bearer: read}, 200, "", rk.ID},
+		{"read GET mcp", request{method: "GET", path: "/mcp", bearer: read}, 200, "", rk.ID},
+		{"read DELETE mcp", request{method: "DELETE", path: "/mcp", bearer: read}, 200, "", rk.ID},
+		{"write POST mcp", request{method: "POST", path: "/mcp", bearer: write}, 200, "", wk.ID},
+		{"dot segments leave mcp", request{method: "DELETE", path: "/mcp/../v1/indexes/a", bearer: read}, 403, "forbidden", ""},
 		// Admin routes need admin whatever the method.
 		{"write GET keys", request{method: "GET", path: "/v1/keys", bearer: write}, 403, "forbidden", ""},
 		{"read GET keys", request{method: "GET", path: "/v1/keys", bearer: read}, 403, "forbidden", ""},

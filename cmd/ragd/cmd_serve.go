@@ -8,18 +8,20 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/ragd/ragd/aisearch/state"
 	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/api/auth"
 	"github.com/ragd/ragd/api/cloudflare"
+	"github.com/ragd/ragd/api/mcp"
 	"github.com/ragd/ragd/api/rcache"
 	"github.com/ragd/ragd/api/web"
 	"github.com/ragd/ragd/rag"
 )
 
 func init() {
-	register(&command{name: "serve", summary: "serve the REST API (search, ask, OpenAI-compatible routes)", run: runServe})
+	register(&command{name: "serve", summary: "serve the REST API (search, ask, OpenAI-compatible routes) and MCP at /mcp", run: runServe})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -89,6 +91,25 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// stops, leaving unfinished uploads queued, before the engine closes.
 	defer cf.Close()
 	web.Register(srv.Echo())
+	mcpSrv, err := mcp.New(mcp.Config{Service: svc, Version: version, Logger: a.log, MaxBodyBytes: a.cfg.MaxBodyBytes})
+	if err != nil {
+		return err
+	}
+	// MCP's Streamable HTTP: behind the same keys; the door needs a read
+	// key (auth.DefaultReadOnly), write tools a write key per call.
+	srv.Echo().Any("/mcp", echo.WrapHandler(mcpSrv.Handler()))
+	// When serving stops, end the MCP sessions once their calls are done:
+	// their standing event streams would hold the shutdown for its grace.
+	mctx, mstop := context.WithCancel(ctx)
+	mcpDone := make(chan struct{})
+	go func() {
+		defer close(mcpDone)
+		<-mctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		defer cancel()
+		mcpSrv.Shutdown(sctx)
+	}()
+	defer func() { mstop(); <-mcpDone }()
 	if origins := splitList(a.cfg.CORSOrigins); len(origins) > 0 {
 		srv.Echo().Pre(api.CORS(origins))
 	}
@@ -109,7 +130,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if a.engine == nil {
 		where = "backend " + a.cfg.Backend + " at " + a.cfg.WeaviateURL
 	}
-	fmt.Fprintf(e.stdout, "ragd %s serving on http://%s (playground at /, API under /v1; %s, generator %s)\n", version, ln.Addr(), where, gen.Info().ID)
+	fmt.Fprintf(e.stdout, "ragd %s serving on http://%s (playground at /, API under /v1, MCP at /mcp; %s, generator %s)\n", version, ln.Addr(), where, gen.Info().ID)
 	err = srv.Serve(ctx, ln, a.cfg.ShutdownTimeout)
 	fmt.Fprintln(e.stdout, "ragd: shut down")
 	return err

@@ -16,6 +16,7 @@ func TestCommandHelpListsOwnFlagsBeforeSharedOnes(t *testing.T) {
 		{[]string{"search", "-h"}, []string{"-index", "-mode", "-top-k"}},
 		{[]string{"ingest", "--help"}, []string{"-index", "-chunk-size", "-quiet"}},
 		{[]string{"keys", "create", "-h"}, []string{"-scope", "-rate"}},
+		{[]string{"mcp", "-h"}, []string{"-index", "-read-only"}},
 		{[]string{"help", "serve"}, nil},
 	} {
 		code, out, errOut := ragd(t, "", tc.args...)
