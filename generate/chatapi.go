@@ -26,7 +26,7 @@ func ChatRequest(r *openaiwire.ChatCompletionRequest) (Request, error) {
 	if err := r.Validate(); err != nil {
 		return Request{}, err
 	}
-	req := Request{Temperature: 1, Stop: append([]string(nil), r.Stop...)}
+	req := Request{Temperature: 1, Stop: append([]string(nil), r.Stop...), ResponseFormat: r.ResponseFormat}
 	for _, m := range r.Messages {
 		if m.Role == "developer" {
 			m.Role = "system"

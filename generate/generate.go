@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Message is one chat turn.
@@ -25,6 +26,12 @@ type Request struct {
 	TopK        int      `json:"top_k,omitempty"`
 	Seed        *uint32  `json:"seed,omitempty"`
 	Stop        []string `json:"stop,omitempty"`
+	// ResponseFormat, when json_object or json_schema, asks for one JSON
+	// document as the whole output. Generators that cannot honour it fail
+	// with an error wrapping data.ErrUnsupported; llama.cpp constrains
+	// sampling with a grammar and fails with ErrIncomplete when MaxTokens
+	// ends the document early.
+	ResponseFormat *openaiwire.ResponseFormat `json:"response_format,omitempty"`
 }
 
 // Event kinds sent to the stream callback.
@@ -77,4 +84,10 @@ var (
 	ErrContextFull = data.Kinded(data.ErrContextFull, "generate: prompt longer than the context")
 	ErrOverloaded  = data.Kinded(data.ErrOverloaded, "generate: queue full")
 	ErrUpstream    = data.Kinded(data.ErrUpstream, "generate: upstream error")
+	// ErrIncomplete reports structured (JSON) output cut off by max_tokens
+	// or the context before the document was complete.
+	ErrIncomplete = data.Kinded(data.ErrContextFull, "generate: structured output cut off before the JSON document was complete; raise max_tokens")
+	// ErrNoStructuredOutput is returned by generators that cannot produce
+	// output in a requested response_format.
+	ErrNoStructuredOutput = data.Kinded(data.ErrUnsupported, "generate: response_format (JSON output) needs the llama.cpp or an OpenAI-compatible generator")
 )

@@ -111,6 +111,8 @@ type ChatCompletionRequest struct {
 	Seed *int64   `json:"seed,omitempty"`
 	Stop StopList `json:"stop,omitempty"`
 	User string   `json:"user,omitempty"`
+	// ResponseFormat asks for JSON output (json_object or json_schema).
+	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
 }
 
 // Validate checks the request and returns an error wrapping data.ErrInvalid
@@ -157,7 +159,7 @@ func (r *ChatCompletionRequest) Validate() error {
 			return bad("empty stop string")
 		}
 	}
-	return nil
+	return r.ResponseFormat.Validate()
 }
 
 // IncludeUsage reports whether the client asked for a usage chunk.
@@ -178,6 +180,8 @@ type CompletionRequest struct {
 	TopK          *int           `json:"top_k,omitempty"`
 	Seed          *int64         `json:"seed,omitempty"`
 	Stop          StopList       `json:"stop,omitempty"`
+	// ResponseFormat is an extension that llama.cpp server and vLLM accept.
+	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
 }
 
 // ChatUsage is the "usage" object.

@@ -218,12 +218,14 @@ func (c *Client) encode(req generate.Request) (endpoint string, body []byte, err
 		body, err = json.Marshal(openaiwire.ChatCompletionRequest{
 			Model: c.cfg.Model, Messages: msgs, Stream: true, StreamOptions: opts, MaxTokens: maxTokens,
 			Temperature: &temp, TopP: topP, TopK: topK, Seed: seed, Stop: req.Stop,
+			ResponseFormat: wireFormat(req.ResponseFormat),
 		})
 		endpoint = c.chatURL
 	} else {
 		body, err = json.Marshal(openaiwire.CompletionRequest{
 			Model: c.cfg.Model, Prompt: req.Prompt, Stream: true, StreamOptions: opts, MaxTokens: maxTokens,
 			Temperature: &temp, TopP: topP, TopK: topK, Seed: seed, Stop: req.Stop,
+			ResponseFormat: wireFormat(req.ResponseFormat),
 		})
 		endpoint = c.compURL
 	}
@@ -310,4 +312,17 @@ func (a *activityReader) Read(p []byte) (int, error) {
 func isJSON(contentType string) bool {
 	ct := strings.ToLower(strings.TrimSpace(contentType))
 	return strings.HasPrefix(ct, "application/json")
+}
+
+// wireFormat is the response_format sent upstream: OpenAI's shape, with
+// the name OpenAI requires for json_schema ("response" when none was given).
+func wireFormat(f *openaiwire.ResponseFormat) *openaiwire.ResponseFormat {
+	if f == nil || f.JSONSchema == nil || f.JSONSchema.Name != "" {
+		return f
+	}
+	out := *f
+	js := *f.JSONSchema
+	js.Name = "response"
+	out.JSONSchema = &js
+	return &out
 }
