@@ -24,8 +24,8 @@ type ResponseFormat struct {
 
 // JSONSchema is the "json_schema" member of a response format. It is
 // written in OpenAI's shape ({"name", "schema", "strict"}); it is read in
-// that shape or, as Workers AI sends it, as the schema itself (an object
-// without a "schema" member).
+// that shape (an object with a "schema" member) or, as Workers AI sends
+// it, as the schema itself.
 type JSONSchema struct {
 	Name        string          `json:"name,omitempty"`
 	Description string          `json:"description,omitempty"`
@@ -39,7 +39,7 @@ func (s *JSONSchema) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &probe); err != nil {
 		return fmt.Errorf("%w: response_format.json_schema must be an object", data.ErrInvalid)
 	}
-	if raw, ok := probe["schema"]; ok && len(bytes.TrimSpace(raw)) > 0 && bytes.TrimSpace(raw)[0] == '{' {
+	if _, ok := probe["schema"]; ok {
 		type plain JSONSchema
 		var p plain
 		if err := json.Unmarshal(b, &p); err != nil {

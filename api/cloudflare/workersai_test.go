@@ -2,8 +2,10 @@ package cloudflare_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -120,7 +122,8 @@ func TestRunGeneration(t *testing.T) {
 		{`{"prompt":"a","max_tokens":0}`, 400, "max_tokens"},
 		{`{"prompt":"a","seed":-1}`, 400, "seed"},
 		{`{"prompt":"a","tools":[{"name":"x"}]}`, 400, "tools is not supported"},
-		{`{"prompt":"a","response_format":{"type":"json_object"}}`, 400, "response_format"},
+		{`{"prompt":"a","response_format":{"type":"xml"}}`, 400, "response_format.type"},
+		{`{"prompt":"a","response_format":{"type":"json_schema"}}`, 400, "json_schema.schema"},
 		{`{"prompt":"a","lora":"x"}`, 400, "lora"},
 		{`{"prompt":"a","mystery":1}`, 400, "unknown field"},
 	}
@@ -191,4 +194,44 @@ func TestRunGenerationStream(t *testing.T) {
 	e.gen.failAfter = 0
 	e.gen.failFirst = errBoom
 	e.fail("POST", p, "application/json", `{"prompt":"hi","stream":true}`, 500, "internal error")
+}
+
+// TestRunGenerationResponseFormat: response_format reaches the generator
+// in either json_schema shape (Workers AI's: the schema itself; OpenAI's:
+// {name, schema}), and a non-streamed JSON result is the document itself.
+func TestRunGenerationResponseFormat(t *testing.T) {
+	e := newEnv(t)
+	e.gen.tokens = []string{`{"a":`, `1}`}
+	p := base + "/ai/run/@cf/meta/llama-3.1-8b-instruct"
+	schema := `{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}`
+	for _, rf := range []string{
+		`{"type":"json_schema","json_schema":` + schema + `}`,
+		`{"type":"json_schema","json_schema":{"name":"x","schema":` + schema + `,"strict":true}}`,
+	} {
+		raw := e.json("POST", p, `{"prompt":"a","response_format":`+rf+`}`, 200)
+		var r struct {
+			Response map[string]int `json:"response"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil || r.Response["a"] != 1 {
+			t.Fatalf("%s: result %s (%v), want the object {\"a\":1}", rf, raw, err)
+		}
+		got := e.gen.last().ResponseFormat
+		if got == nil || got.Type != "json_schema" || got.JSONSchema == nil {
+			t.Fatalf("%s: generator got %+v", rf, got)
+		}
+		var want, have any
+		_ = json.Unmarshal([]byte(schema), &want)
+		_ = json.Unmarshal(got.JSONSchema.Schema, &have)
+		if !reflect.DeepEqual(want, have) {
+			t.Fatalf("%s: schema %s", rf, got.JSONSchema.Schema)
+		}
+	}
+	e.json("POST", p, `{"prompt":"a","response_format":{"type":"json_object"}}`, 200)
+	if rf := e.gen.last().ResponseFormat; rf == nil || rf.Type != "json_object" {
+		t.Fatalf("json_object became %+v", rf)
+	}
+	// A generator that cannot write JSON refuses with a 400.
+	e.gen.failFirst = fmt.Errorf("fake: %w", generate.ErrNoStructuredOutput)
+	e.fail("POST", p, "application/json", `{"prompt":"a","response_format":{"type":"json_object"}}`, 400, "response_format")
+	e.gen.failFirst = nil
 }

@@ -3,10 +3,12 @@ package llama
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/generate/grammar"
 	"github.com/ragd/ragd/openaiwire"
@@ -108,5 +110,70 @@ func TestStructuredOutputParsesAndValidates(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestJSONObjectOutput: json_object has no length bounds, so with random
+// weights a document may not close within max_tokens. Every run either
+// ends with a JSON object (finish "stop") or fails with
+// generate.ErrIncomplete after a "length" done event; never invalid JSON
+// reported as done. Greedy decoding of these weights loops inside a key,
+// so it must be the explicit error; seeded sampling completes documents.
+func TestJSONObjectOutput(t *testing.T) {
+	m := jsonTiny(t)
+	format := &openaiwire.ResponseFormat{Type: openaiwire.FormatJSONObject}
+	complete := 0
+	for _, seed := range []uint32{1, 2, 3} {
+		sd := seed
+		out, finish, err := collectJSON(t, m, generate.Request{Prompt: "x", Temperature: 1, Seed: &sd, MaxTokens: 700, ResponseFormat: format})
+		switch {
+		case err == nil:
+			var obj map[string]any
+			if e := json.Unmarshal([]byte(out), &obj); e != nil || finish != FinishStop {
+				t.Fatalf("seed %d: finish %q, %q: %v", seed, finish, out, e)
+			}
+			complete++
+		case errors.Is(err, generate.ErrIncomplete) && errors.Is(err, data.ErrContextFull):
+			if finish != FinishLength {
+				t.Fatalf("seed %d: incomplete with finish %q", seed, finish)
+			}
+		default:
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
+	if complete == 0 {
+		t.Fatal("no seeded run completed a JSON object")
+	}
+	_, finish, err := collectJSON(t, m, generate.Request{Prompt: "x", MaxTokens: 50, ResponseFormat: format})
+	if !errors.Is(err, generate.ErrIncomplete) || finish != FinishLength || !strings.Contains(err.Error(), "max_tokens") {
+		t.Fatalf("greedy cut off: finish %q, err %v", finish, err)
+	}
+}
+
+// TestStructuredOutputErrors: unsupported schemas fail before generation
+// with data.ErrUnsupported naming the keyword; stop sequences do not cut
+// a document; a schema request without max_tokens may use the context.
+func TestStructuredOutputErrors(t *testing.T) {
+	m := jsonTiny(t)
+	for kw, schema := range map[string]string{
+		"pattern":              `{"type":"string","pattern":"a+"}`,
+		"minimum":              `{"type":"integer","minimum":3}`,
+		"additionalProperties": `{"type":"object","additionalProperties":{"type":"integer"}}`,
+		"$ref":                 `{"$ref":"https://example.com/s.json"}`,
+	} {
+		_, _, err := collectJSON(t, m, generate.Request{Prompt: "x", MaxTokens: 5, ResponseFormat: schemaFormat(schema)})
+		if !errors.Is(err, data.ErrUnsupported) || !strings.Contains(err.Error(), kw) {
+			t.Errorf("%s: %v", kw, err)
+		}
+	}
+	_, _, err := collectJSON(t, m, generate.Request{Prompt: "x", ResponseFormat: schemaFormat(`{"type":"wat"}`)})
+	if !errors.Is(err, data.ErrInvalid) {
+		t.Errorf("bad type: %v", err)
+	}
+	// A stop text that the document contains does not cut it.
+	schema := `{"type":"object","properties":{"k":{"const":"STOP"},"v":{"type":"boolean"}},"required":["k","v"]}`
+	out, finish, err := collectJSON(t, m, generate.Request{Prompt: "x", Stop: []string{"STOP"}, ResponseFormat: schemaFormat(schema)})
+	if err != nil || finish != FinishStop || !strings.HasPrefix(out, `{"k":"STOP","v":`) {
+		t.Fatalf("stop inside the document: %q %q %v", out, finish, err)
 	}
 }
