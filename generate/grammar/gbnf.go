@@ -212,7 +212,7 @@ func (b *builder) object(n *node, hint string) string {
 	base := b.fresh(hint + "-obj")
 	// more(i): members i.. after at least one member.
 	more := make([]string, k+1)
-	for i := k - 1; i >= 0; i-- {
+	for i := k - 1; i >= 1; i-- { // more(0) is never needed
 		tail := more[i+1]
 		var body string
 		if n.required[n.props[i].name] {

@@ -67,7 +67,10 @@ func Parse(schema []byte) (*Schema, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(schema, &top); err != nil {
 		var b bool
-		if json.Unmarshal(schema, &b) == nil && b {
+		if json.Unmarshal(schema, &b) == nil {
+			if !b {
+				return nil, fmt.Errorf("%w: json schema false (no value allowed)", data.ErrUnsupported)
+			}
 			p.s.root = &node{any: true}
 			return p.s, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"unicode/utf8"
 
@@ -13,13 +14,14 @@ import (
 // Validate checks that doc is one JSON value that the schema accepts. The
 // error (wrapping data.ErrInvalid) names the first place that fails.
 func (s *Schema) Validate(doc []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(doc))
+	r := bytes.NewReader(doc)
+	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return fmt.Errorf("%w: not JSON: %v", data.ErrInvalid, err)
 	}
-	if _, err := dec.Token(); err == nil {
+	if rest, _ := io.ReadAll(io.MultiReader(dec.Buffered(), r)); len(bytes.TrimSpace(rest)) > 0 {
 		return fmt.Errorf("%w: text after the JSON value", data.ErrInvalid)
 	}
 	return s.check(s.root, v, "$", 0)

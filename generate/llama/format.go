@@ -3,7 +3,7 @@ package llama
 import (
 	"fmt"
 
-	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate/grammar"
 	"github.com/ragd/ragd/openaiwire"
 )
@@ -35,7 +35,7 @@ func grammarFor(f *openaiwire.ResponseFormat) (string, error) {
 func (m *Model) initGrammar(gbnf string) (uintptr, error) {
 	g := m.lib.samplerInitGrammar(m.vocab, gbnf, grammar.Root)
 	if g == 0 {
-		return 0, fmt.Errorf("llama generate: %w: llama.cpp rejected the response_format grammar", generate.ErrUnavailable)
+		return 0, fmt.Errorf("llama generate: %w: llama.cpp rejected the grammar built from response_format (a $ref cycle that writes nothing?)", data.ErrUnsupported)
 	}
 	return g, nil
 }

@@ -160,6 +160,7 @@ func TestStructuredOutputErrors(t *testing.T) {
 		"minimum":              `{"type":"integer","minimum":3}`,
 		"additionalProperties": `{"type":"object","additionalProperties":{"type":"integer"}}`,
 		"$ref":                 `{"$ref":"https://example.com/s.json"}`,
+		"rejected":             `{"$defs":{"n":{"$ref":"#/$defs/n"}},"$ref":"#/$defs/n"}`,
 	} {
 		_, _, err := collectJSON(t, m, generate.Request{Prompt: "x", MaxTokens: 5, ResponseFormat: schemaFormat(schema)})
 		if !errors.Is(err, data.ErrUnsupported) || !strings.Contains(err.Error(), kw) {
