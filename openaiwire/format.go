@@ -43,7 +43,7 @@ func (s *JSONSchema) UnmarshalJSON(b []byte) error {
 		type plain JSONSchema
 		var p plain
 		if err := json.Unmarshal(b, &p); err != nil {
-			return fmt.Errorf("%w: response_format.json_schema: %v", data.ErrInvalid, err)
+			return fmt.Errorf("%w: response_format.json_schema: %w", data.ErrInvalid, err)
 		}
 		*s = JSONSchema(p)
 		return nil

@@ -54,7 +54,6 @@ func (s *Schema) GBNF() string {
 type builder struct {
 	schema *Schema
 	rules  map[string]string
-	order  []string
 	refs   map[string]string // $ref -> rule name
 	n      int
 }

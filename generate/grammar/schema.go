@@ -74,7 +74,7 @@ func Parse(schema []byte) (*Schema, error) {
 			p.s.root = &node{any: true}
 			return p.s, nil
 		}
-		return nil, fmt.Errorf("%w: json schema must be a JSON object: %v", data.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: json schema must be a JSON object: %w", data.ErrInvalid, err)
 	}
 	for _, key := range []string{"$defs", "definitions"} {
 		raw, ok := top[key]

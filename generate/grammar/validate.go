@@ -19,7 +19,7 @@ func (s *Schema) Validate(doc []byte) error {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return fmt.Errorf("%w: not JSON: %v", data.ErrInvalid, err)
+		return fmt.Errorf("%w: not JSON: %w", data.ErrInvalid, err)
 	}
 	if rest, _ := io.ReadAll(io.MultiReader(dec.Buffered(), r)); len(bytes.TrimSpace(rest)) > 0 {
 		return fmt.Errorf("%w: text after the JSON value", data.ErrInvalid)

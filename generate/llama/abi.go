@@ -114,6 +114,8 @@ type logitBias struct {
 }
 
 // tokenData mirrors llama_token_data (12 bytes).
+//
+//nolint:unused // mirrors the C struct layout
 type tokenData struct {
 	id    int32
 	logit float32
