@@ -30,7 +30,7 @@ func TestChatCompletionRequestDecode(t *testing.T) {
 	}
 	seed := uint32(7)
 	want := Request{
-		Messages:  []Message{{"system", "be nice"}, {"user", "Hello there"}, {"assistant", ""}},
+		Messages:  []Message{{Role: "system", Content: "be nice"}, {Role: "user", Content: "Hello there"}, {Role: "assistant", Content: ""}},
 		MaxTokens: 20, Temperature: 0, TopP: 0.9, TopK: 40, Seed: &seed, Stop: []string{"END"},
 	}
 	if !reflect.DeepEqual(req, want) {

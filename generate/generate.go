@@ -10,8 +10,12 @@ import (
 
 // Message is one chat turn.
 type Message struct {
-	Role    string `json:"role"` // "system", "user" or "assistant"
+	Role    string `json:"role"` // "system", "user", "assistant" or "tool"
 	Content string `json:"content"`
+	// ToolCalls are an assistant message's tool calls; ToolCallID is the
+	// call a "tool" message answers.
+	ToolCalls  []openaiwire.ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string                `json:"tool_call_id,omitempty"`
 }
 
 // Request is one generation request. Either Messages (rendered with the
@@ -32,7 +36,15 @@ type Request struct {
 	// sampling with a grammar and fails with ErrIncomplete when MaxTokens
 	// ends the document early.
 	ResponseFormat *openaiwire.ResponseFormat `json:"response_format,omitempty"`
+	// Tools the model may call (OpenAI's shape) and the choice among them.
+	// A generator that cannot call tools fails with an error wrapping
+	// data.ErrUnsupported when ToolsActive.
+	Tools      []openaiwire.Tool      `json:"tools,omitempty"`
+	ToolChoice *openaiwire.ToolChoice `json:"tool_choice,omitempty"`
 }
+
+// ToolsActive reports whether the request lets the model call a tool.
+func (r Request) ToolsActive() bool { return openaiwire.ToolsActive(r.Tools, r.ToolChoice) }
 
 // Event kinds sent to the stream callback.
 const (
@@ -46,7 +58,10 @@ type Event struct {
 	Type         string `json:"type"`
 	Delta        string `json:"delta,omitempty"`
 	Usage        *Usage `json:"usage,omitempty"`
-	FinishReason string `json:"finish_reason,omitempty"` // "stop", "length", "cancelled"
+	FinishReason string `json:"finish_reason,omitempty"` // "stop", "length", "cancelled", "tool_calls"
+	// ToolCalls, on the done event, are the tool calls the completion
+	// made (FinishReason "tool_calls"); no token event carried them.
+	ToolCalls []openaiwire.ToolCall `json:"tool_calls,omitempty"`
 }
 
 // Usage counts tokens.
@@ -90,4 +105,6 @@ var (
 	// ErrNoStructuredOutput is returned by generators that cannot produce
 	// output in a requested response_format.
 	ErrNoStructuredOutput = data.Kinded(data.ErrUnsupported, "generate: response_format (JSON output) needs the llama.cpp or an OpenAI-compatible generator")
+	// ErrNoTools is returned by generators that cannot call tools.
+	ErrNoTools = data.Kinded(data.ErrUnsupported, "generate: tools need the llama.cpp generator")
 )

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Finish reasons reported in the done event.
@@ -42,16 +43,23 @@ func (m *Model) Generate(ctx context.Context, req generate.Request, emit func(ge
 	if m.pool == nil {
 		return fmt.Errorf("llama generate: %w: model loaded vocabulary-only", generate.ErrUnavailable)
 	}
+	var gbnf string
+	var err error
+	var tc *toolCollector
+	if req.ToolsActive() {
+		if gbnf, err = toolGrammar(req); err != nil {
+			return err
+		}
+		tc = &toolCollector{emit: emit, forced: req.ToolChoice != nil && req.ToolChoice.Mode != openaiwire.ToolChoiceAuto}
+		emit = tc.event
+	} else if gbnf, err = grammarFor(req.ResponseFormat); err != nil {
+		return err
+	}
 	prompt := req.Prompt
 	if len(req.Messages) > 0 {
-		var err error
-		if prompt, err = m.renderMessages(req.Messages); err != nil {
+		if prompt, err = m.renderMessages(toolMessages(req)); err != nil {
 			return fmt.Errorf("llama generate: %w", err)
 		}
-	}
-	gbnf, err := grammarFor(req.ResponseFormat)
-	if err != nil {
-		return err
 	}
 	tokens, err := m.promptTokens(prompt)
 	if err != nil {
@@ -71,7 +79,11 @@ func (m *Model) Generate(ctx context.Context, req generate.Request, emit func(ge
 		return fmt.Errorf("llama generate: %w", err)
 	}
 	defer m.pool.put(s)
-	return m.run(ctx, s, tokens, req, gbnf, maxTokens, emit)
+	err = m.run(ctx, s, tokens, req, gbnf, maxTokens, emit)
+	if tc != nil && tc.decided && !tc.call && errors.Is(err, generate.ErrIncomplete) {
+		err = nil // a text answer (tool_choice auto) may end at max_tokens
+	}
+	return err
 }
 
 func validate(req generate.Request) error {

@@ -139,6 +139,9 @@ func (c *Client) Generate(ctx context.Context, req generate.Request, emit func(g
 	if req.MaxTokens < 0 {
 		return fmt.Errorf("openai: %w: max tokens %d", data.ErrInvalid, req.MaxTokens)
 	}
+	if req.ToolsActive() {
+		return fmt.Errorf("openai: %w (passing tools to an OpenAI-compatible backend is not implemented yet)", generate.ErrNoTools)
+	}
 	endpoint, body, err := c.encode(req)
 	if err != nil {
 		return fmt.Errorf("openai: encode request: %w", err)
