@@ -29,27 +29,8 @@ import (
 // the schema too); an unsupported schema keyword is a 400 naming it; a
 // max_tokens too small for the document is an error, not invalid JSON.
 func TestStructuredChatWithLlama(t *testing.T) {
-	root := llamaRoot(t)
-	libDir := filepath.Join(root, "node", "node_modules", "@node-llama-cpp", "linux-x64", "bins", "linux-x64")
-	model := filepath.Join(filepath.Dir(root), "shared", "models", "llama-2-tiny-random.gguf")
-	for _, p := range []string{libDir, model} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("%s missing (run scripts/setup.sh; ../shared holds the model)", p)
-		}
-	}
+	ts, _ := tinyLlamaServer(t)
 	ctx := context.Background()
-	m, err := llama.Load(ctx, model, llama.Config{LibDir: libDir, Threads: 1, Slots: 1, QueueSize: 4, ContextSize: 1024}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	eng, err := index.Open(ctx, index.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	ts := httptest.NewServer(New(Config{Engine: eng, Generator: m}).Handler())
-	defer ts.Close()
 
 	schema := `{"type":"object","properties":{"city":{"type":"string","maxLength":10},"rank":{"enum":["a","b"]},"pop":{"type":"integer"},"tags":{"type":"array","items":{"type":"boolean"},"maxItems":3}},"required":["city","rank","pop"],"additionalProperties":false}`
 	s, err := grammar.Parse([]byte(schema))
@@ -129,5 +110,98 @@ func TestStructuredChatWithLlama(t *testing.T) {
 	err = client.Generate(ctx, req, func(generate.Event) error { return nil })
 	if err == nil || (!errors.Is(err, data.ErrContextFull) && !strings.Contains(err.Error(), "max_tokens")) {
 		t.Fatalf("truncated through the client: %v", err)
+	}
+}
+
+// tinyLlamaServer serves the API with the tiny random model (1,024-token
+// context), skipping when the model or libraries are missing.
+func tinyLlamaServer(t *testing.T) (*httptest.Server, *llama.Model) {
+	t.Helper()
+	root := llamaRoot(t)
+	libDir := filepath.Join(root, "node", "node_modules", "@node-llama-cpp", "linux-x64", "bins", "linux-x64")
+	model := filepath.Join(filepath.Dir(root), "shared", "models", "llama-2-tiny-random.gguf")
+	for _, p := range []string{libDir, model} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("%s missing (run scripts/setup.sh; ../shared holds the model)", p)
+		}
+	}
+	ctx := context.Background()
+	m, err := llama.Load(ctx, model, llama.Config{LibDir: libDir, Threads: 1, Slots: 1, QueueSize: 4, ContextSize: 1024}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	eng, err := index.Open(ctx, index.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	ts := httptest.NewServer(New(Config{Engine: eng, Generator: m}).Handler())
+	t.Cleanup(ts.Close)
+
+	return ts, m
+}
+
+// TestToolCallsWithLlama: /v1/chat/completions with tools and
+// tool_choice "required" answers with an assistant message carrying one
+// tool call whose arguments follow the tool's parameters, streamed (one
+// delta.tool_calls chunk, finish_reason tool_calls) and not.
+func TestToolCallsWithLlama(t *testing.T) {
+	ts, _ := tinyLlamaServer(t)
+	params := `{"type":"object","properties":{"q":{"type":"string","maxLength":8},"n":{"type":"integer"}},"required":["q","n"]}`
+	s, err := grammar.Parse([]byte(params))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"messages":[{"role":"user","content":"search"}],"max_tokens":300,"seed":3,
+		"tools":[{"type":"function","function":{"name":"search","parameters":` + params + `}},{"type":"function","function":{"name":"noop"}}],
+		"tool_choice":{"type":"function","function":{"name":"search"}}`
+	resp, err := http.Post(ts.URL+"/v1/chat/completions", "application/json", strings.NewReader(body+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var r openaiwire.ChatCompletionResponse
+	if resp.StatusCode != 200 || json.Unmarshal(b, &r) != nil {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	msg := r.Choices[0].Message
+	if r.Choices[0].FinishReason != "tool_calls" || msg.Content != "" || len(msg.ToolCalls) != 1 || msg.ToolCalls[0].Function.Name != "search" {
+		t.Fatalf("reply %s", b)
+	}
+	if err := s.Validate([]byte(msg.ToolCalls[0].Function.Arguments)); err != nil {
+		t.Fatalf("arguments %s: %v", msg.ToolCalls[0].Function.Arguments, err)
+	}
+
+	resp, err = http.Post(ts.URL+"/v1/chat/completions", "application/json", strings.NewReader(body+`,"stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var calls []openaiwire.ToolCall
+	finish := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		var ch openaiwire.ChatCompletionChunk
+		if err := json.Unmarshal([]byte(data), &ch); err != nil {
+			t.Fatalf("chunk %s: %v", data, err)
+		}
+		for _, c := range ch.Choices {
+			if c.Delta.Content != "" {
+				t.Fatalf("a tool call streamed content: %s", data)
+			}
+			calls = append(calls, c.Delta.ToolCalls...)
+			if c.FinishReason != nil {
+				finish = *c.FinishReason
+			}
+		}
+	}
+	if finish != "tool_calls" || len(calls) != 1 || calls[0].Index == nil || calls[0].Function.Name != "search" || s.Validate([]byte(calls[0].Function.Arguments)) != nil {
+		t.Fatalf("stream %s", b)
 	}
 }

@@ -81,3 +81,26 @@ func TestResponseFormatReachesGenerator(t *testing.T) {
 		t.Fatalf("ask system prompt does not ask for the schema: %q", sys)
 	}
 }
+
+// TestToolsRefusedOrValidated: tools with the extractive generator are a
+// 400 naming what is needed; malformed tools are a 400 invalid_request;
+// tool_choice "none" is plain generation.
+func TestToolsRefusedOrValidated(t *testing.T) {
+	e := newEnv(t, nil)
+	msgs := []map[string]string{{"role": "user", "content": "hi"}}
+	tools := json.RawMessage(`[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]`)
+	msg := e.wantError("POST", "/v1/chat/completions", map[string]any{"messages": msgs, "tools": tools}, http.StatusBadRequest, "unsupported")
+	if !strings.Contains(msg, "tools") || !strings.Contains(msg, "llama.cpp") {
+		t.Errorf("message %q", msg)
+	}
+	e.mustJSON("POST", "/v1/chat/completions", map[string]any{"messages": msgs, "tools": tools, "tool_choice": "none"}, http.StatusOK, nil)
+	for _, bad := range []map[string]any{
+		{"messages": msgs, "tools": json.RawMessage(`[{"type":"function","function":{"name":"has space"}}]`)},
+		{"messages": msgs, "tools": json.RawMessage(`[{"type":"retrieval"}]`)},
+		{"messages": msgs, "tools": tools, "tool_choice": json.RawMessage(`{"type":"function","function":{"name":"g"}}`)},
+		{"messages": msgs, "tools": tools, "tool_choice": "sometimes"},
+		{"messages": msgs, "tool_choice": "required"},
+	} {
+		e.wantError("POST", "/v1/chat/completions", bad, http.StatusBadRequest, "invalid_request")
+	}
+}

@@ -113,3 +113,27 @@ func TestNewCompletionID(t *testing.T) {
 		t.Errorf("ids %q %q", a, b)
 	}
 }
+
+// TestChatAdapterToolCalls: a done event with tool calls becomes a chunk
+// with indexed delta.tool_calls and finish_reason "tool_calls", and the
+// complete response's message carries the calls.
+func TestChatAdapterToolCalls(t *testing.T) {
+	a := NewChatAdapter("id", "m", 1, false)
+	call := openaiwire.ToolCall{ID: "call_1", Type: "function", Function: openaiwire.FunctionCall{Name: "f", Arguments: `{"x":1}`}}
+	chunks := a.Chunks(Event{Type: EventDone, FinishReason: "tool_calls", ToolCalls: []openaiwire.ToolCall{call}, Usage: &Usage{PromptTokens: 3, CompletionTokens: 4}})
+	if len(chunks) != 2 {
+		t.Fatalf("chunks %+v", chunks)
+	}
+	d := chunks[0].Choices[0].Delta
+	if d.Role != "assistant" || len(d.ToolCalls) != 1 || d.ToolCalls[0].Index == nil || *d.ToolCalls[0].Index != 0 || d.ToolCalls[0].Function.Name != "f" {
+		t.Fatalf("tool-call chunk %+v", d)
+	}
+	if fr := chunks[1].Choices[0].FinishReason; fr == nil || *fr != "tool_calls" || chunks[1].Choices[0].Delta.Role != "" {
+		t.Fatalf("finish chunk %+v", chunks[1].Choices[0])
+	}
+	r := a.Response()
+	if r.Choices[0].FinishReason != "tool_calls" || len(r.Choices[0].Message.ToolCalls) != 1 || r.Choices[0].Message.ToolCalls[0].Index != nil ||
+		r.Choices[0].Message.ToolCalls[0].Function.Arguments != `{"x":1}` {
+		t.Fatalf("response %+v", r.Choices[0])
+	}
+}
