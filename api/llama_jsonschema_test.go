@@ -204,4 +204,23 @@ func TestToolCallsWithLlama(t *testing.T) {
 	if finish != "tool_calls" || len(calls) != 1 || calls[0].Index == nil || calls[0].Function.Name != "search" || s.Validate([]byte(calls[0].Function.Arguments)) != nil {
 		t.Fatalf("stream %s", b)
 	}
+
+	// ragd's OpenAI client passes tools through and reads the call back.
+	client, err := openai.New(openai.Config{BaseURL: ts.URL, Model: "tiny"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done generate.Event
+	err = client.Generate(context.Background(), generate.Request{Messages: []generate.Message{{Role: "user", Content: "go"}}, MaxTokens: 300,
+		Tools:      []openaiwire.Tool{{Type: "function", Function: openaiwire.FunctionDef{Name: "search", Parameters: json.RawMessage(params)}}},
+		ToolChoice: &openaiwire.ToolChoice{Mode: openaiwire.ToolChoiceRequired}}, func(ev generate.Event) error {
+		if ev.Type == generate.EventDone {
+			done = ev
+		}
+		return nil
+	})
+	if err != nil || done.FinishReason != "tool_calls" || len(done.ToolCalls) != 1 || done.ToolCalls[0].Function.Name != "search" ||
+		s.Validate([]byte(done.ToolCalls[0].Function.Arguments)) != nil {
+		t.Fatalf("through the OpenAI client: %+v %v", done, err)
+	}
 }

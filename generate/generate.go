@@ -106,5 +106,5 @@ var (
 	// output in a requested response_format.
 	ErrNoStructuredOutput = data.Kinded(data.ErrUnsupported, "generate: response_format (JSON output) needs the llama.cpp or an OpenAI-compatible generator")
 	// ErrNoTools is returned by generators that cannot call tools.
-	ErrNoTools = data.Kinded(data.ErrUnsupported, "generate: tools need the llama.cpp generator")
+	ErrNoTools = data.Kinded(data.ErrUnsupported, "generate: tools need the llama.cpp or an OpenAI-compatible generator")
 )

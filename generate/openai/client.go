@@ -139,8 +139,8 @@ func (c *Client) Generate(ctx context.Context, req generate.Request, emit func(g
 	if req.MaxTokens < 0 {
 		return fmt.Errorf("openai: %w: max tokens %d", data.ErrInvalid, req.MaxTokens)
 	}
-	if req.ToolsActive() {
-		return fmt.Errorf("openai: %w (passing tools to an OpenAI-compatible backend is not implemented yet)", generate.ErrNoTools)
+	if len(req.Tools) > 0 && len(req.Messages) == 0 {
+		return fmt.Errorf("openai: %w: tools need messages (the chat endpoint)", data.ErrUnsupported)
 	}
 	endpoint, body, err := c.encode(req)
 	if err != nil {
@@ -216,12 +216,12 @@ func (c *Client) encode(req generate.Request) (endpoint string, body []byte, err
 	if len(req.Messages) > 0 {
 		msgs := make([]openaiwire.ChatMessage, len(req.Messages))
 		for i, m := range req.Messages {
-			msgs[i] = openaiwire.ChatMessage{Role: m.Role, Content: m.Content}
+			msgs[i] = openaiwire.ChatMessage{Role: m.Role, Content: m.Content, ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID}
 		}
 		body, err = json.Marshal(openaiwire.ChatCompletionRequest{
 			Model: c.cfg.Model, Messages: msgs, Stream: true, StreamOptions: opts, MaxTokens: maxTokens,
 			Temperature: &temp, TopP: topP, TopK: topK, Seed: seed, Stop: req.Stop,
-			ResponseFormat: wireFormat(req.ResponseFormat),
+			ResponseFormat: wireFormat(req.ResponseFormat), Tools: req.Tools, ToolChoice: req.ToolChoice,
 		})
 		endpoint = c.chatURL
 	} else {
