@@ -163,8 +163,6 @@ func (r genRequest) request() (generate.Request, error) {
 		return generate.Request{}, fmt.Errorf("%w: %s is not supported by ragd", data.ErrUnsupported, field)
 	}
 	switch {
-	case len(r.Tools) > 0 && string(r.Tools) != "null":
-		return unsupported("tools")
 	case len(r.Functions) > 0 && string(r.Functions) != "null":
 		return unsupported("functions")
 	case r.Lora != nil:
@@ -173,7 +171,11 @@ func (r genRequest) request() (generate.Request, error) {
 	if err := r.ResponseFormat.Validate(); err != nil {
 		return generate.Request{}, err
 	}
-	req := generate.Request{ResponseFormat: r.ResponseFormat}
+	tools, err := workersTools(r.Tools)
+	if err != nil {
+		return generate.Request{}, err
+	}
+	req := generate.Request{ResponseFormat: r.ResponseFormat, Tools: tools}
 	switch {
 	case r.Prompt != nil && r.Messages != nil:
 		return bad("send either prompt or messages, not both")
@@ -254,8 +256,9 @@ type usageJSON struct {
 // a non-streamed JSON response_format, the JSON document itself (as
 // Workers AI returns it).
 type genResult struct {
-	Response any        `json:"response"`
-	Usage    *usageJSON `json:"usage,omitempty"`
+	Response  any            `json:"response"`
+	ToolCalls []wireToolCall `json:"tool_calls,omitempty"`
+	Usage     *usageJSON     `json:"usage,omitempty"`
 }
 
 func usageOf(u *generate.Usage) *usageJSON {
@@ -283,17 +286,22 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 	if !r.Stream {
 		var b strings.Builder
 		var usage *generate.Usage
+		var calls []wireToolCall
 		err := h.cfg.Generator.Generate(ctx, req, func(ev generate.Event) error {
 			switch ev.Type {
 			case generate.EventToken:
 				b.WriteString(ev.Delta)
 			case generate.EventDone:
 				usage = ev.Usage
+				calls = workersCalls(ev.ToolCalls)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if len(calls) > 0 {
+			return ok(c, genResult{Response: nil, ToolCalls: calls, Usage: usageOf(usage)})
 		}
 		if req.ResponseFormat.Structured() && json.Valid([]byte(b.String())) {
 			return ok(c, genResult{Response: json.RawMessage(b.String()), Usage: usageOf(usage)})
@@ -314,7 +322,8 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 			res.Response = ev.Delta
 		case generate.EventDone:
 			res.Usage = usageOf(ev.Usage)
-			if res.Usage == nil {
+			res.ToolCalls = workersCalls(ev.ToolCalls)
+			if res.Usage == nil && res.ToolCalls == nil {
 				return nil
 			}
 		default:
