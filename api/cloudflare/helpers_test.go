@@ -17,8 +17,8 @@ import (
 	"github.com/ragd/ragd/api/cloudflare"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
-	"github.com/ragd/ragd/openaiwire"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 const base = "/client/v4/accounts/acc123"

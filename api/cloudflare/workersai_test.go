@@ -3,8 +3,8 @@ package cloudflare_test
 import (
 	"bufio"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
