@@ -68,7 +68,7 @@ func (m *Model) Generate(ctx context.Context, req generate.Request, emit func(ge
 	maxTokens := req.MaxTokens
 	if maxTokens == 0 {
 		maxTokens = m.cfg.MaxTokens
-		if gbnf != "" {
+		if req.ResponseFormat.Structured() || (tc != nil && tc.forced) {
 			// A JSON document cut short is an error, so structured
 			// output without max_tokens may use the whole context.
 			maxTokens = m.nCtx
