@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/openaiwire"
 	"github.com/ragd/ragd/rag"
 )
 
@@ -27,6 +28,9 @@ type askRequest struct {
 	Seed         *uint32  `json:"seed"`
 	Stop         []string `json:"stop"`
 	SystemPrompt string   `json:"system_prompt"`
+	// ResponseFormat makes the answer one JSON document (json_object or
+	// json_schema); citations are reported as for text answers.
+	ResponseFormat *openaiwire.ResponseFormat `json:"response_format"`
 }
 
 // askCacheKey is what makes two non-streamed answers the same: the
@@ -53,6 +57,9 @@ func (s *Server) ask(c echo.Context) error {
 	if math.IsNaN(req.TopP) || req.TopP < 0 || req.TopP > 1 {
 		return fmt.Errorf("%w: top_p %v out of range 0..1", data.ErrInvalid, req.TopP)
 	}
+	if err := req.ResponseFormat.Validate(); err != nil {
+		return err
+	}
 	q, err := req.toQuery()
 	if err != nil {
 		return err
@@ -61,7 +68,7 @@ func (s *Server) ask(c echo.Context) error {
 		q.TopK = rag.DefaultAskTopK
 	}
 	opts := generate.AnswerOptions{SystemPrompt: req.SystemPrompt, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
-		TopP: req.TopP, TopK: req.SampleTopK, Seed: req.Seed, Stop: req.Stop}
+		TopP: req.TopP, TopK: req.SampleTopK, Seed: req.Seed, Stop: req.Stop, ResponseFormat: req.ResponseFormat}
 	areq := rag.AskRequest{Query: q, Answer: opts}
 	name := c.Param("name")
 	if !req.Stream {

@@ -82,7 +82,10 @@ func (r *chatRequest) askRequest() (rag.AskRequest, error) {
 	if err != nil {
 		return rag.AskRequest{}, err
 	}
-	opts := generate.AnswerOptions{Stop: r.Stop}
+	if openaiwire.ToolsActive(r.Tools, r.ToolChoice) {
+		return rag.AskRequest{}, fmt.Errorf("%w: tools with index (chat over an index answers in text or JSON, it does not call tools)", data.ErrUnsupported)
+	}
+	opts := generate.AnswerOptions{Stop: r.Stop, ResponseFormat: r.ResponseFormat}
 	if len(instructions) > 0 {
 		opts.SystemPrompt = generate.DefaultSystemPrompt + "\n\n" + strings.Join(instructions, "\n\n")
 	}

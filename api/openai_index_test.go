@@ -224,6 +224,9 @@ func TestChatCompletionsOverIndexErrors(t *testing.T) {
 			{"mode without index", map[string]any{"messages": msgs, "mode": "bm25"}, http.StatusBadRequest, "invalid_request"},
 			{"filter without index", map[string]any{"messages": msgs, "filter": map[string]any{"lang": "en"}}, http.StatusBadRequest, "invalid_request"},
 			{"no user message", map[string]any{"messages": []map[string]string{{"role": "system", "content": "hi"}}, "index": "kw"}, http.StatusBadRequest, "invalid_request"},
+			{"tools with index", map[string]any{"messages": msgs, "index": "kw", "tool_choice": "required",
+				"tools": []map[string]any{{"type": "function", "function": map[string]any{"name": "f", "parameters": map[string]any{"type": "object"}}}}},
+				http.StatusBadRequest, "unsupported"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				e.t = t
@@ -270,5 +273,27 @@ func TestChatCompletionsOverIndexStreamError(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(evs[1].Data), &errChunk); err != nil || !strings.Contains(errChunk.Error.Message, "backend exploded") || errChunk.Error.Type != "upstream_error" {
 		t.Fatalf("error chunk %q: %v", evs[1].Data, err)
+	}
+}
+
+// response_format on chat over an index reaches the generator (a JSON
+// answer that still carries citations), as on /v1/indexes/{name}/ask.
+func TestChatCompletionsOverIndexResponseFormat(t *testing.T) {
+	gen := &scriptGen{tokens: []string{`{"a":1}`}}
+	e := newEnv(t, func(c *api.Config) { c.Generator = gen })
+	e.seed("kw", "none")
+	var resp struct {
+		Choices []struct {
+			Message struct{ Content string } `json:"message"`
+		} `json:"choices"`
+	}
+	e.mustJSON("POST", "/v1/chat/completions", map[string]any{"index": "kw", "response_format": map[string]any{"type": "json_object"},
+		"messages": []map[string]string{{"role": "user", "content": "bread"}}}, http.StatusOK, &resp)
+	reqs := gen.requests()
+	if len(reqs) != 1 || reqs[0].ResponseFormat == nil || reqs[0].ResponseFormat.Type != "json_object" {
+		t.Fatalf("the generator did not get response_format: %+v", reqs)
+	}
+	if len(resp.Choices) != 1 || resp.Choices[0].Message.Content != `{"a":1}` {
+		t.Fatalf("answer: %+v", resp)
 	}
 }

@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Defaults for AnswerOptions.
@@ -58,6 +60,10 @@ type AnswerOptions struct {
 	// Stop texts added) instead of sending Request.Messages. Leave it zero
 	// for generators that apply their own chat template.
 	Template Template
+	// ResponseFormat, when json_object or json_schema, makes the answer
+	// text one JSON document (citations are still read from it); the
+	// system prompt then asks for JSON and, for a schema, shows it.
+	ResponseFormat *openaiwire.ResponseFormat `json:",omitempty"`
 }
 
 // AnswerEvent is one streamed piece of an answer. Type says which fields are set:
@@ -169,6 +175,7 @@ func Answer(ctx context.Context, g Generator, question string, hits []data.Hit, 
 	if strings.TrimSpace(system) == "" {
 		system = DefaultSystemPrompt
 	}
+	system += jsonInstruction(opts.ResponseFormat)
 	budget := opts.ContextBudget
 	if budget == 0 {
 		budget = info.ContextSize
@@ -194,7 +201,7 @@ func Answer(ctx context.Context, g Generator, question string, hits []data.Hit, 
 
 	req := Request{
 		Messages: packed.Messages, MaxTokens: maxTokens, Temperature: opts.Temperature,
-		TopP: opts.TopP, TopK: opts.TopK, Seed: opts.Seed, Stop: opts.Stop,
+		TopP: opts.TopP, TopK: opts.TopK, Seed: opts.Seed, Stop: opts.Stop, ResponseFormat: opts.ResponseFormat,
 	}
 	if !opts.Template.IsZero() {
 		req.Prompt = opts.Template.Render(packed.Messages, true)
@@ -264,4 +271,19 @@ func Answer(ctx context.Context, g Generator, question string, hits []data.Hit, 
 		return nil, err
 	}
 	return ans, nil
+}
+
+// jsonInstruction is what the system prompt gains for a JSON answer.
+func jsonInstruction(f *openaiwire.ResponseFormat) string {
+	if !f.Structured() {
+		return ""
+	}
+	out := "\n\nReply with one JSON document and nothing else; cite passages inside its strings as usual."
+	if f.Type == openaiwire.FormatJSONSchema && f.JSONSchema != nil {
+		var b bytes.Buffer
+		if json.Compact(&b, f.JSONSchema.Schema) == nil {
+			out += " The document must follow this JSON schema: " + b.String()
+		}
+	}
+	return out
 }

@@ -26,12 +26,13 @@ func ChatRequest(r *openaiwire.ChatCompletionRequest) (Request, error) {
 	if err := r.Validate(); err != nil {
 		return Request{}, err
 	}
-	req := Request{Temperature: 1, Stop: append([]string(nil), r.Stop...)}
+	req := Request{Temperature: 1, Stop: append([]string(nil), r.Stop...), ResponseFormat: r.ResponseFormat,
+		Tools: r.Tools, ToolChoice: r.ToolChoice}
 	for _, m := range r.Messages {
 		if m.Role == "developer" {
 			m.Role = "system"
 		}
-		req.Messages = append(req.Messages, Message{Role: m.Role, Content: m.Content})
+		req.Messages = append(req.Messages, Message{Role: m.Role, Content: m.Content, ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID})
 	}
 	if r.MaxTokens != nil {
 		req.MaxTokens = *r.MaxTokens
@@ -78,6 +79,7 @@ type ChatAdapter struct {
 	text         strings.Builder
 	finish       string
 	usage        Usage
+	toolCalls    []openaiwire.ToolCall
 }
 
 // NewChatAdapter starts an adapter for one completion. created is a Unix
@@ -112,8 +114,20 @@ func (a *ChatAdapter) Chunks(ev Event) []openaiwire.ChatCompletionChunk {
 		if !a.sentRole {
 			d.Role, a.sentRole = "assistant", true
 		}
+		var out []openaiwire.ChatCompletionChunk
+		if len(ev.ToolCalls) > 0 {
+			a.toolCalls = ev.ToolCalls
+			a.finish = "tool_calls"
+			calls := make([]openaiwire.ToolCall, len(ev.ToolCalls))
+			for i, c := range ev.ToolCalls {
+				c.Index = &i
+				calls[i] = c
+			}
+			out = append(out, a.chunk([]openaiwire.ChunkChoice{{Delta: openaiwire.ChatDelta{Role: d.Role, ToolCalls: calls}}}, nil))
+			d.Role = ""
+		}
 		fr := a.finish
-		out := []openaiwire.ChatCompletionChunk{a.chunk([]openaiwire.ChunkChoice{{Delta: d, FinishReason: &fr}}, nil)}
+		out = append(out, a.chunk([]openaiwire.ChunkChoice{{Delta: d, FinishReason: &fr}}, nil))
 		if a.includeUsage {
 			out = append(out, a.chunk([]openaiwire.ChunkChoice{}, chatUsage(a.usage)))
 		}
@@ -126,7 +140,7 @@ func (a *ChatAdapter) Chunks(ev Event) []openaiwire.ChatCompletionChunk {
 func (a *ChatAdapter) Response() openaiwire.ChatCompletionResponse {
 	return openaiwire.ChatCompletionResponse{
 		ID: a.id, Object: "chat.completion", Created: a.created, Model: a.model,
-		Choices: []openaiwire.ChatChoice{{Message: openaiwire.ChatMessage{Role: "assistant", Content: a.text.String()}, FinishReason: finishReason(a.finish)}},
+		Choices: []openaiwire.ChatChoice{{Message: openaiwire.ChatMessage{Role: "assistant", Content: a.text.String(), ToolCalls: a.toolCalls}, FinishReason: finishReason(a.finish)}},
 		Usage:   *chatUsage(a.usage),
 	}
 }

@@ -30,7 +30,7 @@ func TestChatCompletionRequestDecode(t *testing.T) {
 	}
 	seed := uint32(7)
 	want := Request{
-		Messages:  []Message{{"system", "be nice"}, {"user", "Hello there"}, {"assistant", ""}},
+		Messages:  []Message{{Role: "system", Content: "be nice"}, {Role: "user", Content: "Hello there"}, {Role: "assistant", Content: ""}},
 		MaxTokens: 20, Temperature: 0, TopP: 0.9, TopK: 40, Seed: &seed, Stop: []string{"END"},
 	}
 	if !reflect.DeepEqual(req, want) {
@@ -111,5 +111,29 @@ func TestNewCompletionID(t *testing.T) {
 	a, b := NewCompletionID(), NewCompletionID()
 	if a == b || !strings.HasPrefix(a, "chatcmpl-") || len(a) != len("chatcmpl-")+24 {
 		t.Errorf("ids %q %q", a, b)
+	}
+}
+
+// TestChatAdapterToolCalls: a done event with tool calls becomes a chunk
+// with indexed delta.tool_calls and finish_reason "tool_calls", and the
+// complete response's message carries the calls.
+func TestChatAdapterToolCalls(t *testing.T) {
+	a := NewChatAdapter("id", "m", 1, false)
+	call := openaiwire.ToolCall{ID: "call_1", Type: "function", Function: openaiwire.FunctionCall{Name: "f", Arguments: `{"x":1}`}}
+	chunks := a.Chunks(Event{Type: EventDone, FinishReason: "tool_calls", ToolCalls: []openaiwire.ToolCall{call}, Usage: &Usage{PromptTokens: 3, CompletionTokens: 4}})
+	if len(chunks) != 2 {
+		t.Fatalf("chunks %+v", chunks)
+	}
+	d := chunks[0].Choices[0].Delta
+	if d.Role != "assistant" || len(d.ToolCalls) != 1 || d.ToolCalls[0].Index == nil || *d.ToolCalls[0].Index != 0 || d.ToolCalls[0].Function.Name != "f" {
+		t.Fatalf("tool-call chunk %+v", d)
+	}
+	if fr := chunks[1].Choices[0].FinishReason; fr == nil || *fr != "tool_calls" || chunks[1].Choices[0].Delta.Role != "" {
+		t.Fatalf("finish chunk %+v", chunks[1].Choices[0])
+	}
+	r := a.Response()
+	if r.Choices[0].FinishReason != "tool_calls" || len(r.Choices[0].Message.ToolCalls) != 1 || r.Choices[0].Message.ToolCalls[0].Index != nil ||
+		r.Choices[0].Message.ToolCalls[0].Function.Arguments != `{"x":1}` {
+		t.Fatalf("response %+v", r.Choices[0])
 	}
 }

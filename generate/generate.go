@@ -5,12 +5,17 @@ import (
 	"errors"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Message is one chat turn.
 type Message struct {
-	Role    string `json:"role"` // "system", "user" or "assistant"
+	Role    string `json:"role"` // "system", "user", "assistant" or "tool"
 	Content string `json:"content"`
+	// ToolCalls are an assistant message's tool calls; ToolCallID is the
+	// call a "tool" message answers.
+	ToolCalls  []openaiwire.ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string                `json:"tool_call_id,omitempty"`
 }
 
 // Request is one generation request. Either Messages (rendered with the
@@ -25,7 +30,21 @@ type Request struct {
 	TopK        int      `json:"top_k,omitempty"`
 	Seed        *uint32  `json:"seed,omitempty"`
 	Stop        []string `json:"stop,omitempty"`
+	// ResponseFormat, when json_object or json_schema, asks for one JSON
+	// document as the whole output. Generators that cannot honour it fail
+	// with an error wrapping data.ErrUnsupported; llama.cpp constrains
+	// sampling with a grammar and fails with ErrIncomplete when MaxTokens
+	// ends the document early.
+	ResponseFormat *openaiwire.ResponseFormat `json:"response_format,omitempty"`
+	// Tools the model may call (OpenAI's shape) and the choice among them.
+	// A generator that cannot call tools fails with an error wrapping
+	// data.ErrUnsupported when ToolsActive.
+	Tools      []openaiwire.Tool      `json:"tools,omitempty"`
+	ToolChoice *openaiwire.ToolChoice `json:"tool_choice,omitempty"`
 }
+
+// ToolsActive reports whether the request lets the model call a tool.
+func (r Request) ToolsActive() bool { return openaiwire.ToolsActive(r.Tools, r.ToolChoice) }
 
 // Event kinds sent to the stream callback.
 const (
@@ -39,7 +58,10 @@ type Event struct {
 	Type         string `json:"type"`
 	Delta        string `json:"delta,omitempty"`
 	Usage        *Usage `json:"usage,omitempty"`
-	FinishReason string `json:"finish_reason,omitempty"` // "stop", "length", "cancelled"
+	FinishReason string `json:"finish_reason,omitempty"` // "stop", "length", "cancelled", "tool_calls"
+	// ToolCalls, on the done event, are the tool calls the completion
+	// made (FinishReason "tool_calls"); no token event carried them.
+	ToolCalls []openaiwire.ToolCall `json:"tool_calls,omitempty"`
 }
 
 // Usage counts tokens.
@@ -77,4 +99,12 @@ var (
 	ErrContextFull = data.Kinded(data.ErrContextFull, "generate: prompt longer than the context")
 	ErrOverloaded  = data.Kinded(data.ErrOverloaded, "generate: queue full")
 	ErrUpstream    = data.Kinded(data.ErrUpstream, "generate: upstream error")
+	// ErrIncomplete reports structured (JSON) output cut off by max_tokens
+	// or the context before the document was complete.
+	ErrIncomplete = data.Kinded(data.ErrContextFull, "generate: structured output cut off before the JSON document was complete; raise max_tokens")
+	// ErrNoStructuredOutput is returned by generators that cannot produce
+	// output in a requested response_format.
+	ErrNoStructuredOutput = data.Kinded(data.ErrUnsupported, "generate: response_format (JSON output) needs the llama.cpp or an OpenAI-compatible generator")
+	// ErrNoTools is returned by generators that cannot call tools.
+	ErrNoTools = data.Kinded(data.ErrUnsupported, "generate: tools need the llama.cpp or an OpenAI-compatible generator")
 )

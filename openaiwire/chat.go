@@ -18,8 +18,12 @@ const (
 
 // ChatMessage is one message of a chat request or response.
 type ChatMessage struct {
-	Role    string `json:"role"` // "system", "developer", "user" or "assistant"
+	Role    string `json:"role"` // "system", "developer", "user", "assistant" or "tool"
 	Content string `json:"content"`
+	// ToolCalls are the calls of an assistant message.
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID is the call a "tool" message answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
 }
 
 // UnmarshalJSON accepts a message whose content is a string, null, or an
@@ -27,13 +31,16 @@ type ChatMessage struct {
 // part types (images, audio) are rejected with data.ErrUnsupported.
 func (m *ChatMessage) UnmarshalJSON(b []byte) error {
 	var raw struct {
-		Role    string          `json:"role"`
-		Content json.RawMessage `json:"content"`
+		Role       string          `json:"role"`
+		Content    json.RawMessage `json:"content"`
+		ToolCalls  []ToolCall      `json:"tool_calls"`
+		ToolCallID string          `json:"tool_call_id"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
 	m.Role = raw.Role
+	m.ToolCalls, m.ToolCallID = raw.ToolCalls, raw.ToolCallID
 	m.Content = ""
 	c := bytes.TrimSpace(raw.Content)
 	switch {
@@ -111,6 +118,11 @@ type ChatCompletionRequest struct {
 	Seed *int64   `json:"seed,omitempty"`
 	Stop StopList `json:"stop,omitempty"`
 	User string   `json:"user,omitempty"`
+	// ResponseFormat asks for JSON output (json_object or json_schema).
+	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
+	// Tools the model may call, and which of them it must.
+	Tools      []Tool      `json:"tools,omitempty"`
+	ToolChoice *ToolChoice `json:"tool_choice,omitempty"`
 }
 
 // Validate checks the request and returns an error wrapping data.ErrInvalid
@@ -127,9 +139,9 @@ func (r *ChatCompletionRequest) Validate() error {
 	}
 	for i, m := range r.Messages {
 		switch m.Role {
-		case "system", "user", "assistant", "developer":
+		case "system", "user", "assistant", "developer", "tool":
 		default:
-			return bad("messages[%d].role %q (want system, user or assistant)", i, m.Role)
+			return bad("messages[%d].role %q (want system, user, assistant or tool)", i, m.Role)
 		}
 	}
 	if t := r.Temperature; t != nil && (math.IsNaN(*t) || *t < 0 || *t > data.MaxTemperature) {
@@ -157,7 +169,10 @@ func (r *ChatCompletionRequest) Validate() error {
 			return bad("empty stop string")
 		}
 	}
-	return nil
+	if err := ValidateTools(r.Tools, r.ToolChoice); err != nil {
+		return err
+	}
+	return r.ResponseFormat.Validate()
 }
 
 // IncludeUsage reports whether the client asked for a usage chunk.
@@ -178,6 +193,8 @@ type CompletionRequest struct {
 	TopK          *int           `json:"top_k,omitempty"`
 	Seed          *int64         `json:"seed,omitempty"`
 	Stop          StopList       `json:"stop,omitempty"`
+	// ResponseFormat is an extension that llama.cpp server and vLLM accept.
+	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
 }
 
 // ChatUsage is the "usage" object.
@@ -189,8 +206,9 @@ type ChatUsage struct {
 
 // ChatDelta is the incremental message of a chunk.
 type ChatDelta struct {
-	Role    string `json:"role,omitempty"`
-	Content string `json:"content,omitempty"`
+	Role      string     `json:"role,omitempty"`
+	Content   string     `json:"content,omitempty"`
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 }
 
 // ChunkChoice is one choice of a streamed chunk. FinishReason is null until

@@ -24,7 +24,7 @@ func TestChatCompletionRequestDecode(t *testing.T) {
 	if !r.IncludeUsage() || !r.Stream || r.Model != "m" {
 		t.Errorf("stream options lost: %+v", r)
 	}
-	want := []ChatMessage{{"developer", "be nice"}, {"user", "Hello there"}, {"assistant", ""}}
+	want := []ChatMessage{{Role: "developer", Content: "be nice"}, {Role: "user", Content: "Hello there"}, {Role: "assistant", Content: ""}}
 	if !reflect.DeepEqual(r.Messages, want) {
 		t.Errorf("messages = %+v", r.Messages)
 	}
@@ -64,7 +64,7 @@ func TestChatCompletionRequestValidate(t *testing.T) {
 	}{
 		{"ok", ChatCompletionRequest{Messages: user}, ""},
 		{"no messages", ChatCompletionRequest{}, "messages"},
-		{"bad role", ChatCompletionRequest{Messages: []ChatMessage{{Role: "tool"}}}, "role"},
+		{"bad role", ChatCompletionRequest{Messages: []ChatMessage{{Role: "wizard"}}}, "role"},
 		{"temperature", ChatCompletionRequest{Messages: user, Temperature: f(2.5)}, "temperature"},
 		{"nan temperature", ChatCompletionRequest{Messages: user, Temperature: f(math.NaN())}, "temperature"},
 		{"top_p", ChatCompletionRequest{Messages: user, TopP: f(1.5)}, "top_p"},

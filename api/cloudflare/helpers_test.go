@@ -18,6 +18,7 @@ import (
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 const base = "/client/v4/accounts/acc123"
@@ -75,6 +76,7 @@ func (m *fakeModels) Embedder(ctx context.Context, name string) (embed.Embedder,
 // many tokens, with failFirst it fails before any.
 type fakeGen struct {
 	tokens    []string
+	calls     []openaiwire.ToolCall // sent on the done event
 	failAfter int
 	failFirst error
 
@@ -99,7 +101,7 @@ func (g *fakeGen) Generate(ctx context.Context, req generate.Request, emit func(
 			return err
 		}
 	}
-	return emit(generate.Event{Type: generate.EventDone, FinishReason: "stop", Usage: &generate.Usage{PromptTokens: 7, CompletionTokens: len(g.tokens)}})
+	return emit(generate.Event{Type: generate.EventDone, FinishReason: "stop", Usage: &generate.Usage{PromptTokens: 7, CompletionTokens: len(g.tokens)}, ToolCalls: g.calls})
 }
 
 func (g *fakeGen) last() generate.Request {

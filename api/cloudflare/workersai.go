@@ -13,6 +13,7 @@ import (
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Limits on Workers AI requests.
@@ -107,22 +108,22 @@ func (h *handler) runEmbeddings(c echo.Context, model, ragdModel string, body []
 
 // genRequest is the union of the SDK's Prompt and Messages inputs.
 type genRequest struct {
-	Prompt            *string         `json:"prompt"`
-	Messages          []genMessage    `json:"messages"`
-	Stream            bool            `json:"stream"`
-	MaxTokens         *int            `json:"max_tokens"`
-	Temperature       *float64        `json:"temperature"`
-	TopP              *float64        `json:"top_p"`
-	TopK              *int            `json:"top_k"`
-	Seed              *int64          `json:"seed"`
-	Raw               bool            `json:"raw"`
-	FrequencyPenalty  *float64        `json:"frequency_penalty"`
-	PresencePenalty   *float64        `json:"presence_penalty"`
-	RepetitionPenalty *float64        `json:"repetition_penalty"`
-	Lora              *string         `json:"lora"`
-	ResponseFormat    json.RawMessage `json:"response_format"`
-	Tools             json.RawMessage `json:"tools"`
-	Functions         json.RawMessage `json:"functions"`
+	Prompt            *string                    `json:"prompt"`
+	Messages          []genMessage               `json:"messages"`
+	Stream            bool                       `json:"stream"`
+	MaxTokens         *int                       `json:"max_tokens"`
+	Temperature       *float64                   `json:"temperature"`
+	TopP              *float64                   `json:"top_p"`
+	TopK              *int                       `json:"top_k"`
+	Seed              *int64                     `json:"seed"`
+	Raw               bool                       `json:"raw"`
+	FrequencyPenalty  *float64                   `json:"frequency_penalty"`
+	PresencePenalty   *float64                   `json:"presence_penalty"`
+	RepetitionPenalty *float64                   `json:"repetition_penalty"`
+	Lora              *string                    `json:"lora"`
+	ResponseFormat    *openaiwire.ResponseFormat `json:"response_format"`
+	Tools             json.RawMessage            `json:"tools"`
+	Functions         json.RawMessage            `json:"functions"`
 }
 
 type genMessage struct {
@@ -162,16 +163,19 @@ func (r genRequest) request() (generate.Request, error) {
 		return generate.Request{}, fmt.Errorf("%w: %s is not supported by ragd", data.ErrUnsupported, field)
 	}
 	switch {
-	case len(r.Tools) > 0 && string(r.Tools) != "null":
-		return unsupported("tools")
 	case len(r.Functions) > 0 && string(r.Functions) != "null":
 		return unsupported("functions")
-	case len(r.ResponseFormat) > 0 && string(r.ResponseFormat) != "null":
-		return unsupported("response_format")
 	case r.Lora != nil:
 		return unsupported("lora")
 	}
-	var req generate.Request
+	if err := r.ResponseFormat.Validate(); err != nil {
+		return generate.Request{}, err
+	}
+	tools, err := workersTools(r.Tools)
+	if err != nil {
+		return generate.Request{}, err
+	}
+	req := generate.Request{ResponseFormat: r.ResponseFormat, Tools: tools}
 	switch {
 	case r.Prompt != nil && r.Messages != nil:
 		return bad("send either prompt or messages, not both")
@@ -248,9 +252,13 @@ type usageJSON struct {
 	TotalTokens      int `json:"total_tokens"`
 }
 
+// genResult is one result or stream event. Response is the text, or, for
+// a non-streamed JSON response_format, the JSON document itself (as
+// Workers AI returns it).
 type genResult struct {
-	Response string     `json:"response"`
-	Usage    *usageJSON `json:"usage,omitempty"`
+	Response  any            `json:"response"`
+	ToolCalls []wireToolCall `json:"tool_calls,omitempty"`
+	Usage     *usageJSON     `json:"usage,omitempty"`
 }
 
 func usageOf(u *generate.Usage) *usageJSON {
@@ -278,17 +286,25 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 	if !r.Stream {
 		var b strings.Builder
 		var usage *generate.Usage
+		var calls []wireToolCall
 		err := h.cfg.Generator.Generate(ctx, req, func(ev generate.Event) error {
 			switch ev.Type {
 			case generate.EventToken:
 				b.WriteString(ev.Delta)
 			case generate.EventDone:
 				usage = ev.Usage
+				calls = workersCalls(ev.ToolCalls)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if len(calls) > 0 {
+			return ok(c, genResult{Response: nil, ToolCalls: calls, Usage: usageOf(usage)})
+		}
+		if req.ResponseFormat.Structured() && json.Valid([]byte(b.String())) {
+			return ok(c, genResult{Response: json.RawMessage(b.String()), Usage: usageOf(usage)})
 		}
 		return ok(c, genResult{Response: b.String(), Usage: usageOf(usage)})
 	}
@@ -297,7 +313,7 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 	// a failure before it is still a proper error envelope.
 	sse := api.NewSSE(c)
 	err = h.cfg.Generator.Generate(ctx, req, func(ev generate.Event) error {
-		var res genResult
+		res := genResult{Response: ""}
 		switch ev.Type {
 		case generate.EventToken:
 			if ev.Delta == "" {
@@ -306,7 +322,8 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 			res.Response = ev.Delta
 		case generate.EventDone:
 			res.Usage = usageOf(ev.Usage)
-			if res.Usage == nil {
+			res.ToolCalls = workersCalls(ev.ToolCalls)
+			if res.Usage == nil && res.ToolCalls == nil {
 				return nil
 			}
 		default:

@@ -2,14 +2,18 @@ package cloudflare_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ragd/ragd/api/cloudflare"
 	"github.com/ragd/ragd/embed"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 type embedResult struct {
@@ -119,8 +123,10 @@ func TestRunGeneration(t *testing.T) {
 		{`{"prompt":"a","top_k":0}`, 400, "top_k"},
 		{`{"prompt":"a","max_tokens":0}`, 400, "max_tokens"},
 		{`{"prompt":"a","seed":-1}`, 400, "seed"},
-		{`{"prompt":"a","tools":[{"name":"x"}]}`, 400, "tools is not supported"},
-		{`{"prompt":"a","response_format":{"type":"json_object"}}`, 400, "response_format"},
+		{`{"prompt":"a","tools":[{"name":"has space"}]}`, 400, "tools[0].function.name"},
+		{`{"prompt":"a","tools":{"name":"x"}}`, 400, "tools must be an array"},
+		{`{"prompt":"a","response_format":{"type":"xml"}}`, 400, "response_format.type"},
+		{`{"prompt":"a","response_format":{"type":"json_schema"}}`, 400, "json_schema.schema"},
 		{`{"prompt":"a","lora":"x"}`, 400, "lora"},
 		{`{"prompt":"a","mystery":1}`, 400, "unknown field"},
 	}
@@ -191,4 +197,83 @@ func TestRunGenerationStream(t *testing.T) {
 	e.gen.failAfter = 0
 	e.gen.failFirst = errBoom
 	e.fail("POST", p, "application/json", `{"prompt":"hi","stream":true}`, 500, "internal error")
+}
+
+// TestRunGenerationResponseFormat: response_format reaches the generator
+// in either json_schema shape (Workers AI's: the schema itself; OpenAI's:
+// {name, schema}), and a non-streamed JSON result is the document itself.
+func TestRunGenerationResponseFormat(t *testing.T) {
+	e := newEnv(t)
+	e.gen.tokens = []string{`{"a":`, `1}`}
+	p := base + "/ai/run/@cf/meta/llama-3.1-8b-instruct"
+	schema := `{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}`
+	for _, rf := range []string{
+		`{"type":"json_schema","json_schema":` + schema + `}`,
+		`{"type":"json_schema","json_schema":{"name":"x","schema":` + schema + `,"strict":true}}`,
+	} {
+		raw := e.json("POST", p, `{"prompt":"a","response_format":`+rf+`}`, 200)
+		var r struct {
+			Response map[string]int `json:"response"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil || r.Response["a"] != 1 {
+			t.Fatalf("%s: result %s (%v), want the object {\"a\":1}", rf, raw, err)
+		}
+		got := e.gen.last().ResponseFormat
+		if got == nil || got.Type != "json_schema" || got.JSONSchema == nil {
+			t.Fatalf("%s: generator got %+v", rf, got)
+		}
+		var want, have any
+		_ = json.Unmarshal([]byte(schema), &want)
+		_ = json.Unmarshal(got.JSONSchema.Schema, &have)
+		if !reflect.DeepEqual(want, have) {
+			t.Fatalf("%s: schema %s", rf, got.JSONSchema.Schema)
+		}
+	}
+	e.json("POST", p, `{"prompt":"a","response_format":{"type":"json_object"}}`, 200)
+	if rf := e.gen.last().ResponseFormat; rf == nil || rf.Type != "json_object" {
+		t.Fatalf("json_object became %+v", rf)
+	}
+	// A generator that cannot write JSON refuses with a 400.
+	e.gen.failFirst = fmt.Errorf("fake: %w", generate.ErrNoStructuredOutput)
+	e.fail("POST", p, "application/json", `{"prompt":"a","response_format":{"type":"json_object"}}`, 400, "response_format")
+	e.gen.failFirst = nil
+}
+
+// TestRunGenerationTools: Workers AI's tools ({name, description,
+// parameters} or OpenAI's shape) reach the generator, and its tool calls
+// come back as tool_calls [{name, arguments}] with the arguments as an
+// object, streamed (on the last event) and not.
+func TestRunGenerationTools(t *testing.T) {
+	e := newEnv(t)
+	e.gen.tokens = nil
+	e.gen.calls = []openaiwire.ToolCall{{ID: "call_1", Type: "function", Function: openaiwire.FunctionCall{Name: "getWeather", Arguments: `{"lat":"51.5"}`}}}
+	p := base + "/ai/run/@hf/nousresearch/hermes-2-pro-mistral-7b"
+	body := `{"messages":[{"role":"user","content":"weather?"}],"tools":[
+		{"name":"getWeather","description":"weather","parameters":{"type":"object","properties":{"lat":{"type":"string"}}}},
+		{"type":"function","function":{"name":"other"}}]}`
+	raw := e.json("POST", p, body, 200)
+	var r struct {
+		Response  any `json:"response"`
+		ToolCalls []struct {
+			Name      string            `json:"name"`
+			Arguments map[string]string `json:"arguments"`
+		} `json:"tool_calls"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil || len(r.ToolCalls) != 1 || r.ToolCalls[0].Name != "getWeather" || r.ToolCalls[0].Arguments["lat"] != "51.5" {
+		t.Fatalf("result %s (%v)", raw, err)
+	}
+	tools := e.gen.last().Tools
+	if len(tools) != 2 || tools[0].Function.Name != "getWeather" || tools[0].Function.Description != "weather" ||
+		!strings.Contains(string(tools[0].Function.Parameters), `"lat"`) || tools[1].Function.Name != "other" || tools[1].Type != "function" {
+		t.Fatalf("generator got tools %+v", tools)
+	}
+	resp, err := http.Post(e.srv.URL+p, "application/json", strings.NewReader(strings.Replace(body, `"messages"`, `"stream":true,"messages"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"tool_calls":[{"name":"getWeather","arguments":{"lat":"51.5"}}]`) || !strings.Contains(string(b), "[DONE]") {
+		t.Fatalf("stream %s", b)
+	}
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/openaiwire"
 	"github.com/ragd/ragd/rag"
 )
 
@@ -85,7 +88,7 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 }
 
 func runGenerate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "generate", "generate --model GGUF [--seed N] [--temperature F] [--max-tokens N] [--json] PROMPT")
+	fs := newFlags(e, "generate", "generate --model GGUF [--seed N] [--temperature F] [--max-tokens N] [--json-schema FILE] [--json] PROMPT")
 	model := fs.String("gguf", "", "GGUF model file (default: --generator when it is a .gguf path)")
 	seed := fs.Uint("seed", 0, "sampling seed (with --temperature > 0)")
 	temperature := fs.Float64("temperature", 0, "sampling temperature (0 = greedy)")
@@ -95,9 +98,18 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 	var stop multiFlag
 	fs.Var(&stop, "stop", "stop sequence (repeatable)")
 	asJSON := fs.Bool("json", false, `print {"prompt_token_ids":[...],"text","completion_tokens"}`)
+	schemaFile := fs.String("json-schema", "", "constrain the output to one JSON document valid under the JSON schema in FILE "+
+		"(without --max-tokens it may use the whole context)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	format, err := readSchemaFlag(*schemaFile)
+	if err != nil {
+		return err
+	}
+	if format != nil && !flagSet(fs, "max-tokens") {
+		*maxTokens = 0 // the model's limit: the whole context
 	}
 	path := *model
 	if path == "" {
@@ -125,7 +137,8 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	req := generate.Request{Prompt: prompt, MaxTokens: *maxTokens, Temperature: *temperature, TopK: *topK, TopP: *topP, Stop: stop}
+	req := generate.Request{Prompt: prompt, MaxTokens: *maxTokens, Temperature: *temperature, TopK: *topK, TopP: *topP, Stop: stop,
+		ResponseFormat: format}
 	if *seed != 0 || *temperature > 0 {
 		s := uint32(*seed)
 		req.Seed = &s
@@ -152,4 +165,32 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout)
 	return nil
+}
+
+// readSchemaFlag reads --json-schema FILE into a json_schema response
+// format (nil when no file is given).
+func readSchemaFlag(path string) (*openaiwire.ResponseFormat, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErr("--json-schema: %v", err)
+	}
+	if !json.Valid(b) {
+		return nil, usageErr("--json-schema: %s is not JSON", path)
+	}
+	f := &openaiwire.ResponseFormat{Type: openaiwire.FormatJSONSchema,
+		JSONSchema: &openaiwire.JSONSchema{Name: "schema", Schema: json.RawMessage(b)}}
+	if err := f.Validate(); err != nil {
+		return nil, usageErr("--json-schema %s: %v", path, err)
+	}
+	return f, nil
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

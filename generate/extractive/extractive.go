@@ -87,6 +87,12 @@ func (g *Generator) AnswerPassages(ctx context.Context, question string, passage
 	if req.MaxTokens < 0 {
 		return fmt.Errorf("extractive: %w: max tokens %d", data.ErrInvalid, req.MaxTokens)
 	}
+	if req.ToolsActive() {
+		return fmt.Errorf("extractive: %w (this server's generator is extractive)", generate.ErrNoTools)
+	}
+	if req.ResponseFormat.Structured() {
+		return fmt.Errorf("extractive: %w (this server's generator is extractive: it quotes passages and cannot write JSON)", generate.ErrNoStructuredOutput)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -113,5 +113,26 @@ type logitBias struct {
 	bias  float32
 }
 
+// tokenData mirrors llama_token_data (12 bytes).
+//
+//nolint:unused // mirrors the C struct layout
+type tokenData struct {
+	id    int32
+	logit float32
+	p     float32
+}
+
+// tokenDataArray mirrors llama_token_data_array (32 bytes), passed by
+// pointer to llama_sampler_apply.
+//
+//nolint:unused // mirrors the C struct layout
+type tokenDataArray struct {
+	data     *tokenData
+	size     uintptr
+	selected int64
+	sorted   bool
+	_        [7]byte
+}
+
 // defaultSeed is LLAMA_DEFAULT_SEED: the dist sampler picks a random seed.
 const defaultSeed = 0xFFFFFFFF

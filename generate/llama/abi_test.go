@@ -43,6 +43,13 @@ func TestStructLayout(t *testing.T) {
 		{"llama_batch.logits", unsafe.Offsetof(b.logits), 48},
 		{"sizeof(llama_chat_message)", unsafe.Sizeof(chatMessage{}), 16},
 		{"sizeof(llama_logit_bias)", unsafe.Sizeof(logitBias{}), 8},
+		// From llama.h's declarations (not measured with gcc); the grammar
+		// acceptance test exercises them through llama_sampler_apply.
+		{"sizeof(llama_token_data)", unsafe.Sizeof(tokenData{}), 12},
+		{"sizeof(llama_token_data_array)", unsafe.Sizeof(tokenDataArray{}), 32},
+		{"llama_token_data_array.size", unsafe.Offsetof(tokenDataArray{}.size), 8},
+		{"llama_token_data_array.selected", unsafe.Offsetof(tokenDataArray{}.selected), 16},
+		{"llama_token_data_array.sorted", unsafe.Offsetof(tokenDataArray{}.sorted), 24},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Finish reasons reported in the done event.
@@ -42,10 +43,21 @@ func (m *Model) Generate(ctx context.Context, req generate.Request, emit func(ge
 	if m.pool == nil {
 		return fmt.Errorf("llama generate: %w: model loaded vocabulary-only", generate.ErrUnavailable)
 	}
+	var gbnf string
+	var err error
+	var tc *toolCollector
+	if req.ToolsActive() {
+		if gbnf, err = toolGrammar(req); err != nil {
+			return err
+		}
+		tc = &toolCollector{emit: emit, forced: req.ToolChoice != nil && req.ToolChoice.Mode != openaiwire.ToolChoiceAuto}
+		emit = tc.event
+	} else if gbnf, err = grammarFor(req.ResponseFormat); err != nil {
+		return err
+	}
 	prompt := req.Prompt
 	if len(req.Messages) > 0 {
-		var err error
-		if prompt, err = m.renderMessages(req.Messages); err != nil {
+		if prompt, err = m.renderMessages(toolMessages(req)); err != nil {
 			return fmt.Errorf("llama generate: %w", err)
 		}
 	}
@@ -56,13 +68,22 @@ func (m *Model) Generate(ctx context.Context, req generate.Request, emit func(ge
 	maxTokens := req.MaxTokens
 	if maxTokens == 0 {
 		maxTokens = m.cfg.MaxTokens
+		if req.ResponseFormat.Structured() || (tc != nil && tc.forced) {
+			// A JSON document cut short is an error, so structured
+			// output without max_tokens may use the whole context.
+			maxTokens = m.nCtx
+		}
 	}
 	s, err := m.pool.get(ctx)
 	if err != nil {
 		return fmt.Errorf("llama generate: %w", err)
 	}
 	defer m.pool.put(s)
-	return m.run(ctx, s, tokens, req, maxTokens, emit)
+	err = m.run(ctx, s, tokens, req, gbnf, maxTokens, emit)
+	if tc != nil && tc.decided && !tc.call && errors.Is(err, generate.ErrIncomplete) {
+		err = nil // a text answer (tool_choice auto) may end at max_tokens
+	}
+	return err
 }
 
 func validate(req generate.Request) error {
@@ -102,18 +123,28 @@ func (m *Model) promptTokens(prompt string) ([]int32, error) {
 	return tokens, nil
 }
 
-// newSampler builds the sampler chain of a request: greedy at temperature
-// 0, else top-k (default 40), top-p when set, temperature and a seeded
-// distribution sampler (random seed when req.Seed is nil).
-func (m *Model) newSampler(req generate.Request) uintptr {
+// newSampler builds the sampler chain of a request: the grammar sampler
+// when gbnf is set (first, so that every later sampler sees only tokens
+// the grammar allows), then greedy at temperature 0, else top-k (default
+// 40), top-p when set, temperature and a seeded distribution sampler
+// (random seed when req.Seed is nil).
+func (m *Model) newSampler(req generate.Request, gbnf string) (uintptr, error) {
 	l := m.lib
 	chain := l.samplerChainInit(true)
 	if m.biasHook != nil {
 		m.biasHook(chain)
 	}
+	if gbnf != "" {
+		g, err := m.initGrammar(gbnf)
+		if err != nil {
+			l.samplerFree(chain)
+			return 0, err
+		}
+		l.samplerChainAdd(chain, g)
+	}
 	if req.Temperature == 0 {
 		l.samplerChainAdd(chain, l.samplerInitGreedy())
-		return chain
+		return chain, nil
 	}
 	k := req.TopK
 	if k == 0 {
@@ -129,7 +160,7 @@ func (m *Model) newSampler(req generate.Request) uintptr {
 		seed = *req.Seed
 	}
 	l.samplerChainAdd(chain, l.samplerInitDist(seed))
-	return chain
+	return chain, nil
 }
 
 // errAborted reports a llama_decode stopped by the abort callback.
@@ -153,8 +184,11 @@ func (m *Model) decode(s *slot, tokens []int32) error {
 	return nil
 }
 
-// run generates on slot s.
-func (m *Model) run(ctx context.Context, s *slot, tokens []int32, req generate.Request, maxTokens int,
+// run generates on slot s, constrained by the grammar gbnf when set. With
+// a grammar, stop sequences are not applied (they would cut the document)
+// and a completion ended by maxTokens or the context fails with
+// generate.ErrIncomplete after the done event.
+func (m *Model) run(ctx context.Context, s *slot, tokens []int32, req generate.Request, gbnf string, maxTokens int,
 	emit func(generate.Event) error) error {
 	l := m.lib
 	l.memoryClear(s.mem, true)
@@ -168,16 +202,23 @@ func (m *Model) run(ctx context.Context, s *slot, tokens []int32, req generate.R
 			<-fired
 		}
 	}()
-	sampler := m.newSampler(req)
+	sampler, err := m.newSampler(req, gbnf)
+	if err != nil {
+		return err
+	}
 	defer l.samplerFree(sampler)
 
 	usage := &generate.Usage{PromptTokens: len(tokens)}
 	finish := ""
-	err := m.decode(s, tokens)
+	err = m.decode(s, tokens)
 	if s.tokens == nil {
 		s.tokens = make([]int32, 1)
 	}
-	out := newStopFilter(req.Stop)
+	stops := req.Stop
+	if gbnf != "" {
+		stops = nil
+	}
+	out := newStopFilter(stops)
 	buf := make([]byte, 256)
 	pos := len(tokens)
 	for err == nil && finish == "" {
@@ -228,5 +269,11 @@ func (m *Model) run(ctx context.Context, s *slot, tokens []int32, req generate.R
 			return e
 		}
 	}
-	return emit(generate.Event{Type: generate.EventDone, Usage: usage, FinishReason: finish})
+	if e := emit(generate.Event{Type: generate.EventDone, Usage: usage, FinishReason: finish}); e != nil {
+		return e
+	}
+	if gbnf != "" && finish == FinishLength {
+		return fmt.Errorf("llama generate: %w (%d tokens)", generate.ErrIncomplete, usage.CompletionTokens)
+	}
+	return nil
 }

@@ -59,6 +59,9 @@ type lib struct {
 	samplerSample      func(s, ctx uintptr, idx int32) int32
 	samplerInitBias    func(nVocab, nBias int32, bias *logitBias) uintptr
 	samplerFree        func(s uintptr)
+	samplerInitGrammar func(vocab uintptr, grammar, root string) uintptr
+	samplerApply       func(s uintptr, cur *tokenDataArray)
+	samplerAccept      func(s uintptr, tok int32)
 	abortCallbackPtr   uintptr
 }
 
@@ -208,8 +211,10 @@ func (l *lib) bind(llamaH, ggmlH uintptr) (err error) {
 	reg(&l.samplerInitDist, llamaH, "llama_sampler_init_dist")
 	reg(&l.samplerSample, llamaH, "llama_sampler_sample")
 	reg(&l.samplerInitBias, llamaH, "llama_sampler_init_logit_bias")
-	reg(&l.samplerInitBias, llamaH, "llama_sampler_init_logit_bias")
 	reg(&l.samplerFree, llamaH, "llama_sampler_free")
+	reg(&l.samplerInitGrammar, llamaH, "llama_sampler_init_grammar")
+	reg(&l.samplerApply, llamaH, "llama_sampler_apply")
+	reg(&l.samplerAccept, llamaH, "llama_sampler_accept")
 	return err
 }
 

@@ -139,6 +139,9 @@ func (c *Client) Generate(ctx context.Context, req generate.Request, emit func(g
 	if req.MaxTokens < 0 {
 		return fmt.Errorf("openai: %w: max tokens %d", data.ErrInvalid, req.MaxTokens)
 	}
+	if len(req.Tools) > 0 && len(req.Messages) == 0 {
+		return fmt.Errorf("openai: %w: tools need messages (the chat endpoint)", data.ErrUnsupported)
+	}
 	endpoint, body, err := c.encode(req)
 	if err != nil {
 		return fmt.Errorf("openai: encode request: %w", err)
@@ -213,17 +216,19 @@ func (c *Client) encode(req generate.Request) (endpoint string, body []byte, err
 	if len(req.Messages) > 0 {
 		msgs := make([]openaiwire.ChatMessage, len(req.Messages))
 		for i, m := range req.Messages {
-			msgs[i] = openaiwire.ChatMessage{Role: m.Role, Content: m.Content}
+			msgs[i] = openaiwire.ChatMessage{Role: m.Role, Content: m.Content, ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID}
 		}
 		body, err = json.Marshal(openaiwire.ChatCompletionRequest{
 			Model: c.cfg.Model, Messages: msgs, Stream: true, StreamOptions: opts, MaxTokens: maxTokens,
 			Temperature: &temp, TopP: topP, TopK: topK, Seed: seed, Stop: req.Stop,
+			ResponseFormat: wireFormat(req.ResponseFormat), Tools: req.Tools, ToolChoice: req.ToolChoice,
 		})
 		endpoint = c.chatURL
 	} else {
 		body, err = json.Marshal(openaiwire.CompletionRequest{
 			Model: c.cfg.Model, Prompt: req.Prompt, Stream: true, StreamOptions: opts, MaxTokens: maxTokens,
 			Temperature: &temp, TopP: topP, TopK: topK, Seed: seed, Stop: req.Stop,
+			ResponseFormat: wireFormat(req.ResponseFormat),
 		})
 		endpoint = c.compURL
 	}
@@ -310,4 +315,17 @@ func (a *activityReader) Read(p []byte) (int, error) {
 func isJSON(contentType string) bool {
 	ct := strings.ToLower(strings.TrimSpace(contentType))
 	return strings.HasPrefix(ct, "application/json")
+}
+
+// wireFormat is the response_format sent upstream: OpenAI's shape, with
+// the name OpenAI requires for json_schema ("response" when none was given).
+func wireFormat(f *openaiwire.ResponseFormat) *openaiwire.ResponseFormat {
+	if f == nil || f.JSONSchema == nil || f.JSONSchema.Name != "" {
+		return f
+	}
+	out := *f
+	js := *f.JSONSchema
+	js.Name = "response"
+	out.JSONSchema = &js
+	return &out
 }

@@ -28,12 +28,13 @@ type stream struct {
 	emitted bool // a token went out: no more retries
 	finish  string
 	usage   *generate.Usage
+	calls   []openaiwire.ToolCall // tool calls assembled from deltas
 }
 
 // readSSE consumes an event stream.
 func (s *stream) readSSE(body io.Reader) error {
 	r := newSSEReader(body)
-	s.finish, s.usage = "", nil
+	s.finish, s.usage, s.calls = "", nil, nil
 	for {
 		ev, err := r.Next()
 		if err != nil {
@@ -80,6 +81,10 @@ func (s *stream) chunk(payload []byte) error {
 		case ch.Text != nil:
 			text = *ch.Text
 		}
+		if ch.Message != nil && len(ch.Message.ToolCalls) > 0 {
+			s.calls = append([]openaiwire.ToolCall(nil), ch.Message.ToolCalls...)
+		}
+		s.addCalls(ch.Delta.ToolCalls)
 		if text != "" {
 			s.emitted = true
 			if err := s.emit(generate.Event{Type: generate.EventToken, Delta: text}); err != nil {
@@ -96,13 +101,47 @@ func (s *stream) chunk(payload []byte) error {
 	return nil
 }
 
-// done sends the final event.
+// addCalls merges streamed tool-call pieces: the first piece of a call
+// (by index) brings its id, type and name, later ones more arguments text.
+func (s *stream) addCalls(parts []openaiwire.ToolCall) {
+	for _, p := range parts {
+		i := len(s.calls)
+		if p.Index != nil {
+			i = *p.Index
+		}
+		if i < 0 || i > 1024 {
+			continue
+		}
+		for len(s.calls) <= i {
+			s.calls = append(s.calls, openaiwire.ToolCall{})
+		}
+		c := &s.calls[i]
+		if p.ID != "" {
+			c.ID = p.ID
+		}
+		if p.Type != "" {
+			c.Type = p.Type
+		}
+		c.Function.Name += p.Function.Name
+		c.Function.Arguments += p.Function.Arguments
+	}
+}
+
+// done sends the final event, with the tool calls when there are some.
 func (s *stream) done() error {
 	fr := s.finish
 	if fr == "" {
 		fr = "stop"
 	}
-	if err := s.emit(generate.Event{Type: generate.EventDone, FinishReason: fr, Usage: s.usage}); err != nil {
+	var calls []openaiwire.ToolCall
+	for _, c := range s.calls {
+		c.Index = nil
+		calls = append(calls, c)
+	}
+	if len(calls) > 0 && fr == "stop" {
+		fr = "tool_calls"
+	}
+	if err := s.emit(generate.Event{Type: generate.EventDone, FinishReason: fr, Usage: s.usage, ToolCalls: calls}); err != nil {
 		return emitError{err}
 	}
 	return nil
@@ -118,7 +157,7 @@ func (s *stream) readJSON(body io.Reader) error {
 	if len(b) > maxJSONBody {
 		return fmt.Errorf("openai: %w: response over %d bytes", generate.ErrUpstream, maxJSONBody)
 	}
-	s.finish, s.usage = "", nil
+	s.finish, s.usage, s.calls = "", nil, nil
 	if err := s.chunk(b); err != nil {
 		return err
 	}
