@@ -353,6 +353,9 @@ export function optionsFromEnv(env, overrides = {}) {
 //   import worker from './index.js';
 //   export default withRagd(worker, { vectorize: { VECTORIZE: 'docs' } });
 export function withRagd(worker, config = {}) {
+  if (!worker || typeof worker !== 'object') {
+    throw new RagdError('ragd bindings: withRagd wraps an object default export ({fetch, ...}); a WorkerEntrypoint class is not supported');
+  }
   const augment = (env) => {
     const b = createBindings(optionsFromEnv(env, config));
     const extra = {};

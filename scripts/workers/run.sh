@@ -41,5 +41,5 @@ if [ -z "$bin" ]; then
 fi
 log "Worker in workerd (Miniflare) with ragd's AI, Vectorize and AI Search bindings"
 cd "$pkg"
-RAGD_BIN="$bin" RAGD_NODE_DIR="$root/node" node --test --test-reporter=spec test/workers.test.mjs
+RAGD_BIN="$bin" RAGD_NODE_DIR="$root/node" node --test --test-timeout=120000 --test-reporter=spec test/workers.test.mjs
 log "Workers binding tests passed"

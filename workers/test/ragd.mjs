@@ -17,6 +17,7 @@ export async function startRagd() {
     RAGD_NODE_DIR: process.env.RAGD_NODE_DIR || path.join(repo, 'node'), XDG_CONFIG_HOME: path.join(root, 'config'), HOME: root };
   const apiKey = execFileSync(bin, ['keys', 'create', '--scope', 'admin', '--name', 'workers-test'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  process.once('exit', () => server.kill()); // never outlive the test process
   let out = '';
   let errOut = '';
   server.stderr.on('data', (d) => { errOut += d; });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { startRagd, seed } from './ragd.mjs';
-import { createBindings, filterOf, RagdClient, RagdError } from '../ragd-bindings.js';
+import { createBindings, filterOf, RagdClient, RagdError, withRagd } from '../ragd-bindings.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const compatibilityDate = '2025-09-01';
@@ -34,11 +34,15 @@ before(async () => {
       { name: 'ragd', modules: true, scriptPath: path.join(here, '..', 'ragd-bindings.js') },
     ],
   });
+  await mf.ready; // a configuration Miniflare refuses fails here
 });
 
 after(async () => {
-  await mf?.dispose();
-  await ragd?.stop();
+  try {
+    await mf?.dispose();
+  } finally {
+    await ragd?.stop();
+  }
 });
 
 // call POSTs body to the Worker's route; a binding's thrown Error comes
@@ -237,6 +241,7 @@ test('module: filterOf maps AI Search filters to the Vectorize shape', () => {
 
 test('module in node: createBindings, a wrong key and a missing url throw RagdErrors', async () => {
   assert.throws(() => new RagdClient({}), RagdError);
+  assert.throws(() => withRagd(class {}), /WorkerEntrypoint class is not supported/);
   const b = createBindings({ url: ragd.url, apiKey: ragd.apiKey });
   const info = await b.vectorize('films').describe();
   assert.equal(info.dimensions, 512);
