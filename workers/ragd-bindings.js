@@ -23,12 +23,17 @@ export class RagdError extends Error {
 export class RagdClient {
   // url: ragd's base URL (http://127.0.0.1:7474); apiKey: a ragd API key
   // (optional: a server without keys accepts loopback clients);
-  // accountId: the account segment of the path (ragd ignores it).
-  constructor({ url, apiKey, accountId = 'local', fetch: fetchImpl } = {}) {
+  // accountId: the account segment of the path (ragd ignores it);
+  // models: Workers AI model names to run as others ({"@cf/baai/bge-base-en-v1.5":
+  // "@cf/ragd/use-lite"}), for Worker code written for a model ragd has not
+  // installed.
+  constructor({ url, apiKey, accountId = 'local', models, fetch: fetchImpl } = {}) {
     if (!url) throw new RagdError('ragd bindings: url is required (for example http://127.0.0.1:7474)');
     this.base = `${String(url).replace(/\/+$/, '')}/client/v4/accounts/${encodeURIComponent(accountId)}`;
     this.apiKey = apiKey || '';
     this.fetchImpl = fetchImpl || ((...args) => fetch(...args));
+    this.models = models || {};
+    if (typeof this.models !== 'object' || Array.isArray(this.models)) throw new RagdError('ragd bindings: models must map model names to model names');
   }
 
   // raw sends a request and returns the Response when it is a success,
@@ -171,7 +176,8 @@ export class Ai {
   // Response; options.extraHeaders are sent along; gateway is ignored.
   async run(model, inputs, options = {}) {
     if (typeof model !== 'string' || model === '') throw new RagdError('ragd bindings: AI.run needs a model name');
-    const path = `/ai/run/${model.split('/').map(encodeURIComponent).join('/')}`;
+    const name = this.client.models[model] || model;
+    const path = `/ai/run/${name.split('/').map(encodeURIComponent).join('/')}`;
     const req = { body: inputs ?? {}, headers: options.extraHeaders || {} };
     if (options.returnRawResponse) return this.client.raw('POST', path, req);
     if (inputs?.stream) return (await this.client.raw('POST', path, req)).body;
@@ -335,9 +341,19 @@ export function createBindings(options) {
 }
 
 // optionsFromEnv reads the server's address from a Worker's vars:
-// RAGD_URL (required), RAGD_API_KEY, RAGD_ACCOUNT_ID.
+// RAGD_URL (required), RAGD_API_KEY, RAGD_ACCOUNT_ID, and RAGD_MODELS
+// (the models option, as a JSON object or its text).
 export function optionsFromEnv(env, overrides = {}) {
+  let models = overrides.models ?? env?.RAGD_MODELS;
+  if (typeof models === 'string') {
+    try {
+      models = JSON.parse(models);
+    } catch (err) {
+      throw new RagdError(`ragd bindings: RAGD_MODELS is not a JSON object: ${err.message}`);
+    }
+  }
   return {
+    models,
     url: overrides.url ?? env?.RAGD_URL,
     apiKey: overrides.apiKey ?? env?.RAGD_API_KEY,
     accountId: overrides.accountId ?? env?.RAGD_ACCOUNT_ID ?? 'local',

@@ -27,7 +27,7 @@ before(async () => {
       {
         name: 'app', modules: true, scriptPath: path.join(here, 'worker.js'), compatibilityDate,
         wrappedBindings: {
-          AI: { scriptName: 'ragd', bindings: inner },
+          AI: { scriptName: 'ragd', bindings: { ...inner, RAGD_MODELS: JSON.stringify({ '@cf/baai/bge-base-en-v1.5': '@cf/ragd/use-lite' }) } },
           VECTORIZE: { scriptName: 'ragd', bindings: { ...inner, INDEX_NAME: 'films' } },
         },
       },
@@ -88,6 +88,12 @@ test('env.AI.run embeddings: {text} → {shape, data}, the vectors ragd computes
   assert.ok(cosine(r.data[0], r.data[1]) > cosine(r.data[0], r.data[2]) + 0.2, 'related texts are closer');
   const direct = await ragd.api('POST', '/ai/run/@cf/ragd/use-lite', { text: texts[0] });
   assert.ok(cosine(direct.data[0], r.data[0]) > 0.9999, 'the same vector as ragd answers directly');
+});
+
+test('env.AI.run: RAGD_MODELS runs a Workers AI name on an installed model', async () => {
+  const [mapped, direct] = await Promise.all([ok('embed', { model: '@cf/baai/bge-base-en-v1.5', text: ['hello'] }), ok('embed', { text: ['hello'] })]);
+  assert.deepEqual(mapped.shape, [1, 512]);
+  assert.ok(cosine(mapped.data[0], direct.data[0]) > 0.9999);
 });
 
 test('env.AI.run: an embedding model ragd has not installed throws ragd\'s error', async () => {
@@ -242,6 +248,7 @@ test('module: filterOf maps AI Search filters to the Vectorize shape', () => {
 test('module in node: createBindings, a wrong key and a missing url throw RagdErrors', async () => {
   assert.throws(() => new RagdClient({}), RagdError);
   assert.throws(() => withRagd(class {}), /WorkerEntrypoint class is not supported/);
+  assert.throws(() => createBindings({ url: ragd.url, models: ['x'] }), /models must map/);
   const b = createBindings({ url: ragd.url, apiKey: ragd.apiKey });
   const info = await b.vectorize('films').describe();
   assert.equal(info.dimensions, 512);
