@@ -200,7 +200,7 @@ export class AutoRAG {
     this.path = `/ai-search/instances/${encodeURIComponent(name)}`;
   }
 
-  // list → the instances of the default namespace.
+  // list → the instances of the default namespace (its first 100).
   async list() {
     const all = await this.client.call('GET', '/ai-search/instances?per_page=100');
     return all.map((i) => ({ id: i.id, enable: true, type: 'r2', source: i.source ?? '', paused: Boolean(i.paused), status: 'active' }));

@@ -252,6 +252,8 @@ test('module in node: createBindings, a wrong key and a missing url throw RagdEr
   const b = createBindings({ url: ragd.url, apiKey: ragd.apiKey });
   const info = await b.vectorize('films').describe();
   assert.equal(info.dimensions, 512);
+  const list = await b.AI.autorag('kb').list();
+  assert.deepEqual(list.map((i) => i.id), ['kb']);
   const bad = createBindings({ url: ragd.url, apiKey: 'ragd_wrong' });
   await assert.rejects(bad.AI.run('@cf/ragd/use-lite', { text: ['x'] }), (err) => err instanceof RagdError && err.status === 401 && /API key/i.test(err.message));
   await assert.rejects(b.vectorize('nope').describe(), (err) => err.status === 404 && /nope/.test(err.message));
