@@ -120,10 +120,10 @@ test('env.AI.run text generation: prompt, messages, and stream: true as SSE byte
   assert.equal(parts.map((e) => e.response).join(''), a.response, 'the stream adds up to the answer');
   assert.deepEqual(parts.at(-1).usage, a.usage);
 
-  const bad = await call('generate', { prompt: 'x', tools: [{}] });
+  const bad = await call('generate', { prompt: 'x', temperature: 9 });
   assert.equal(bad.status, 500);
   assert.equal(bad.body.status, 400);
-  assert.match(bad.body.error, /tools is not supported/);
+  assert.match(bad.body.error, /temperature must be in \[0, 5\]/);
 });
 
 test('env.VECTORIZE: upsert, describe, query, queryById, getByIds, insert, deleteByIds', async () => {
