@@ -7,7 +7,8 @@
 # processes (built once with go install and cached; see
 # scripts/weaviate/cluster.sh), a real OpenAPI 3.1 validator over the
 # document the server serves (scripts/openapi/validate.sh), the browser end-to-end test, the MCP
-# TypeScript SDK client test (scripts/mcp/run.sh), and a short fuzz pass.
+# TypeScript SDK client test (scripts/mcp/run.sh), the Workers bindings test
+# in workerd through Miniflare (scripts/workers/run.sh), and a short fuzz pass.
 # RAGD_TEST_SKIP_LINT=1 skips golangci-lint; RAGD_TEST_SKIP_WEAVIATE=1 the
 # Weaviate tests (for quick local runs; CI runs them); RAGD_FUZZTIME
 # (default 3s) sets the fuzz time per target (0 skips fuzzing).
@@ -53,6 +54,9 @@ bash scripts/e2e/run.sh
 
 log "MCP: the official TypeScript SDK client over Streamable HTTP and stdio"
 bash scripts/mcp/run.sh
+
+log "Workers bindings: a Worker in workerd (Miniflare) calling env.AI and env.VECTORIZE against ragd"
+bash scripts/workers/run.sh
 
 fuzztime="${RAGD_FUZZTIME:-3s}"
 if [ "$fuzztime" != "0" ]; then
