@@ -246,8 +246,8 @@ func (b *Batch) view() Batch {
 // fullError is ErrFull with a Retry-After hint.
 type fullError struct{ after time.Duration }
 
-func (e fullError) Error() string              { return ErrFull.Error() }
-func (e fullError) Unwrap() error              { return ErrFull }
+func (e fullError) Error() string             { return ErrFull.Error() }
+func (e fullError) Unwrap() error             { return ErrFull }
 func (e fullError) RetryAfter() time.Duration { return e.after }
 
 func (q *Queue) signal() {
@@ -376,4 +376,3 @@ func newID() string {
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
-
