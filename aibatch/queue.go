@@ -148,9 +148,12 @@ func Open(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	loaded, err := st.load()
+	loaded, bad, err := st.load()
 	if err != nil {
 		return nil, err
+	}
+	for _, f := range bad {
+		cfg.Logger.Error("aibatch: not a batch file; renamed to .bad", "file", f)
 	}
 	q := &Queue{cfg: cfg, store: st, batches: map[string]*Batch{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	slices.SortFunc(loaded, func(a, b *Batch) int { return a.Created.Compare(b.Created) })

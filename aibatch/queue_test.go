@@ -181,6 +181,10 @@ func TestQueueSurvivesRestart(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".tmp-123"), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A damaged batch file is set aside; the others still load.
+	if err := os.WriteFile(filepath.Join(dir, "damaged.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	q2, err := Open(Config{Runner: &echoRunner{}, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +210,9 @@ func TestQueueSurvivesRestart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".tmp-123")); !os.IsNotExist(err) {
 		t.Errorf("temporary file left: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "damaged.json.bad")); err != nil {
+		t.Errorf("damaged file not set aside: %v", err)
 	}
 }
 

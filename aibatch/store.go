@@ -65,16 +65,17 @@ func (s *store) remove(id string) error {
 	return nil
 }
 
-// load reads every batch file; leftover temporary files are removed.
-func (s *store) load() ([]*Batch, error) {
+// load reads every batch file; leftover temporary files are removed. A
+// file that is not a batch is renamed to <name>.bad and reported in bad,
+// so that one damaged file does not stop the queue.
+func (s *store) load() (batches []*Batch, bad []string, err error) {
 	if s.dir == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ents, err := os.ReadDir(s.dir)
 	if err != nil {
-		return nil, fmt.Errorf("aibatch: %w", err)
+		return nil, nil, fmt.Errorf("aibatch: %w", err)
 	}
-	var out []*Batch
 	for _, e := range ents {
 		name := e.Name()
 		full := filepath.Join(s.dir, name)
@@ -87,13 +88,15 @@ func (s *store) load() ([]*Batch, error) {
 		}
 		buf, err := os.ReadFile(full)
 		if err != nil {
-			return nil, fmt.Errorf("aibatch: %w", err)
+			return nil, nil, fmt.Errorf("aibatch: %w", err)
 		}
 		var b Batch
 		if err := json.Unmarshal(buf, &b); err != nil || b.ID+".json" != name {
-			return nil, fmt.Errorf("aibatch: %s is not a batch file: %v", full, err)
+			_ = os.Rename(full, full+".bad")
+			bad = append(bad, full)
+			continue
 		}
-		out = append(out, &b)
+		batches = append(batches, &b)
 	}
-	return out, nil
+	return batches, bad, nil
 }
