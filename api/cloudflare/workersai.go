@@ -151,10 +151,21 @@ type genRequest struct {
 type genMessage struct {
 	Role    string          `json:"role"`
 	Content json.RawMessage `json:"content"`
+	// ToolCalls are an assistant turn's calls fed back: Workers AI's
+	// [{name, arguments}] or OpenAI's [{id, type, function}].
+	ToolCalls json.RawMessage `json:"tool_calls"`
+	// ToolCallID (or Name, in Workers AI's examples) names the call a
+	// "tool" message answers.
+	ToolCallID string `json:"tool_call_id"`
+	Name       string `json:"name"`
 }
 
-// text reads content as a string or an array of {type: "text", text} parts.
+// text reads content as a string or an array of {type: "text", text} parts
+// (null or absent: empty, as an assistant turn that only calls tools).
 func (m genMessage) text() (string, error) {
+	if c := strings.TrimSpace(string(m.Content)); c == "" || c == "null" {
+		return "", nil
+	}
 	var s string
 	if err := json.Unmarshal(m.Content, &s); err == nil {
 		return s, nil
@@ -218,16 +229,11 @@ func (r genRequest) request() (generate.Request, error) {
 			return bad("more than %d messages", MaxMessages)
 		}
 		for i, m := range r.Messages {
-			switch m.Role {
-			case "system", "user", "assistant":
-			default:
-				return bad("messages[%d].role %q: want system, user or assistant", i, m.Role)
-			}
-			text, err := m.text()
+			msg, err := m.message()
 			if err != nil {
 				return bad("messages[%d]: %v", i, err)
 			}
-			req.Messages = append(req.Messages, generate.Message{Role: m.Role, Content: text})
+			req.Messages = append(req.Messages, msg)
 		}
 	default:
 		return bad("prompt or messages is required")
