@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -298,7 +299,7 @@ func (q *Queue) run(b *Batch) ([]Response, error) {
 	for i, raw := range b.Requests {
 		g.Go(func() error {
 			req, ref := splitReference(raw)
-			res, err := q.cfg.Runner.Run(ctx, b.Model, req)
+			res, err := q.runOne(ctx, b.Model, req)
 			if q.ctx.Err() != nil {
 				return q.ctx.Err()
 			}
@@ -315,6 +316,29 @@ func (q *Queue) run(b *Batch) ([]Response, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// runOne runs one request; a full model queue (data.ErrOverloaded: live
+// traffic has the slots) is waited out rather than failing the request.
+func (q *Queue) runOne(ctx context.Context, model string, req json.RawMessage) (json.RawMessage, error) {
+	wait := 50 * time.Millisecond
+	for {
+		res, err := q.cfg.Runner.Run(ctx, model, req)
+		if err == nil || !errors.Is(err, data.ErrOverloaded) {
+			return res, err
+		}
+		d := wait
+		var hint interface{ RetryAfter() time.Duration }
+		if errors.As(err, &hint) && hint.RetryAfter() > 0 {
+			d = hint.RetryAfter()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(d, 5*time.Second)):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // finish records b's responses, persists it and drops expired batches.

@@ -253,3 +253,42 @@ func TestQueueExpiry(t *testing.T) {
 		}
 	}
 }
+
+// busyRunner is overloaded for its first n calls.
+type busyRunner struct {
+	mu    sync.Mutex
+	n     int
+	calls int
+}
+
+func (r *busyRunner) Run(ctx context.Context, model string, req json.RawMessage) (json.RawMessage, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	if r.calls <= r.n {
+		return nil, fmt.Errorf("slots busy: %w", data.ErrOverloaded)
+	}
+	return json.RawMessage(`{"ok":true}`), nil
+}
+
+func TestQueueWaitsOutOverload(t *testing.T) {
+	r := &busyRunner{n: 3}
+	q, err := Open(Config{Runner: r, Parallel: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	b, err := q.Submit("m", reqs("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitDone(t, q, b.ID)
+	if !done.Responses[0].Success || string(done.Responses[0].Result) != `{"ok":true}` {
+		t.Fatalf("an overloaded model failed the request: %+v", done.Responses[0])
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.calls != 4 {
+		t.Fatalf("%d calls, want 4", r.calls)
+	}
+}
