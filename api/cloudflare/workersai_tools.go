@@ -79,13 +79,16 @@ func (m genMessage) message() (generate.Message, error) {
 	default:
 		return generate.Message{}, fmt.Errorf("role %q: want system, user, assistant or tool", m.Role)
 	}
+	calls := bytes.TrimSpace(m.ToolCalls)
+	hasCalls := len(calls) > 0 && string(calls) != "null"
+	if c := bytes.TrimSpace(m.Content); (len(c) == 0 || string(c) == "null") && !(hasCalls && m.Role == "assistant") {
+		return generate.Message{}, fmt.Errorf("content is required (a string or an array of {type, text} parts)")
+	}
 	text, err := m.text()
 	if err != nil {
 		return generate.Message{}, err
 	}
 	msg := generate.Message{Role: m.Role, Content: text}
-	calls := bytes.TrimSpace(m.ToolCalls)
-	hasCalls := len(calls) > 0 && string(calls) != "null"
 	switch {
 	case m.Role == "tool":
 		msg.ToolCallID = m.ToolCallID

@@ -43,6 +43,8 @@ func TestRunGenerationToolTurns(t *testing.T) {
 		{`{"messages":[{"role":"assistant","tool_calls":[{"arguments":{}}]}]}`, "name is required"},
 		{`{"messages":[{"role":"assistant","tool_calls":{"name":"f"}}]}`, "array of {name, arguments}"},
 		{`{"messages":[{"role":"function","content":"x"}]}`, "want system, user, assistant or tool"},
+		{`{"messages":[{"role":"user","content":null}]}`, "content is required"},
+		{`{"messages":[{"role":"tool","name":"f"}]}`, "content is required"},
 	} {
 		e.fail("POST", p, "application/json", c.body, 400, c.want)
 	}
