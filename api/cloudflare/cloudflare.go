@@ -196,7 +196,7 @@ type handler struct {
 func (h *handler) openBatches() {
 	dir := h.cfg.BatchDir
 	if dir == "" && h.cfg.StateDir != "" {
-		dir = filepath.Join(h.cfg.StateDir, "ai-batches")
+		dir = filepath.Join(h.cfg.StateDir, BatchDirName)
 	}
 	q, err := aibatch.Open(aibatch.Config{Runner: aibatch.RunnerFunc(h.runBatchRequest), Dir: dir,
 		MaxQueued: h.cfg.MaxQueuedRequests, Parallel: h.cfg.BatchParallel, Logger: h.log})
