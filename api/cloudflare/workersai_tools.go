@@ -81,7 +81,8 @@ func (m genMessage) message() (generate.Message, error) {
 	}
 	calls := bytes.TrimSpace(m.ToolCalls)
 	hasCalls := len(calls) > 0 && string(calls) != "null"
-	if c := bytes.TrimSpace(m.Content); (len(c) == 0 || string(c) == "null") && !(hasCalls && m.Role == "assistant") {
+	callsOnly := hasCalls && m.Role == "assistant"
+	if c := bytes.TrimSpace(m.Content); (len(c) == 0 || string(c) == "null") && !callsOnly {
 		return generate.Message{}, fmt.Errorf("content is required (a string or an array of {type, text} parts)")
 	}
 	text, err := m.text()
