@@ -31,6 +31,11 @@ type askRequest struct {
 	// ResponseFormat makes the answer one JSON document (json_object or
 	// json_schema); citations are reported as for text answers.
 	ResponseFormat *openaiwire.ResponseFormat `json:"response_format"`
+	// Tools and ToolChoice (OpenAI's shape) let the model call a tool
+	// with what it retrieved; the answer then carries tool_calls, and the
+	// citations found in their arguments.
+	Tools      []openaiwire.Tool      `json:"tools"`
+	ToolChoice *openaiwire.ToolChoice `json:"tool_choice"`
 }
 
 // askCacheKey is what makes two non-streamed answers the same: the
@@ -60,6 +65,9 @@ func (s *Server) ask(c echo.Context) error {
 	if err := req.ResponseFormat.Validate(); err != nil {
 		return err
 	}
+	if err := openaiwire.ValidateTools(req.Tools, req.ToolChoice); err != nil {
+		return err
+	}
 	q, err := req.toQuery()
 	if err != nil {
 		return err
@@ -68,7 +76,8 @@ func (s *Server) ask(c echo.Context) error {
 		q.TopK = rag.DefaultAskTopK
 	}
 	opts := generate.AnswerOptions{SystemPrompt: req.SystemPrompt, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
-		TopP: req.TopP, TopK: req.SampleTopK, Seed: req.Seed, Stop: req.Stop, ResponseFormat: req.ResponseFormat}
+		TopP: req.TopP, TopK: req.SampleTopK, Seed: req.Seed, Stop: req.Stop, ResponseFormat: req.ResponseFormat,
+		Tools: req.Tools, ToolChoice: req.ToolChoice}
 	areq := rag.AskRequest{Query: q, Answer: opts}
 	name := c.Param("name")
 	if !req.Stream {
@@ -88,6 +97,9 @@ func (s *Server) ask(c echo.Context) error {
 		s.m.tokens.Add(float64(ans.Usage.CompletionTokens))
 		resp := map[string]any{"answer": ans.Text, "citations": ans.Citations, "hits": res.Hits,
 			"generator": ans.Generator, "usage": ans.Usage, "finish_reason": ans.FinishReason, "dropped": ans.Dropped}
+		if len(ans.ToolCalls) > 0 {
+			resp["tool_calls"] = ans.ToolCalls
+		}
 		if cr != nil {
 			if b, err := json.Marshal(resp); err == nil {
 				cr.put(c.Request().Context(), s, b)
@@ -116,8 +128,12 @@ func (s *Server) askStream(c echo.Context, name string, areq rag.AskRequest) err
 		case rag.EventToken:
 			emitErr = sse.Event("token", map[string]string{"delta": ev.Delta})
 		case rag.EventDone:
-			emitErr = sse.Event("done", map[string]any{"citations": ev.Citations, "usage": ev.Usage,
-				"finish_reason": ev.FinishReason, "dropped": ev.Dropped, "generator": ev.Generator})
+			done := map[string]any{"citations": ev.Citations, "usage": ev.Usage,
+				"finish_reason": ev.FinishReason, "dropped": ev.Dropped, "generator": ev.Generator}
+			if len(ev.ToolCalls) > 0 {
+				done["tool_calls"] = ev.ToolCalls
+			}
+			emitErr = sse.Event("done", done)
 		case rag.EventError:
 			errSent = true
 			emitErr = sse.Event("error", map[string]string{"message": ev.Error})

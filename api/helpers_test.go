@@ -20,6 +20,7 @@ import (
 	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/generate/extractive"
 	"github.com/ragd/ragd/index"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // hashDims is the length of the fake model's vectors.
@@ -75,6 +76,7 @@ type scriptGen struct {
 	forever   bool
 	failAfter int
 	usage     generate.Usage
+	calls     []openaiwire.ToolCall // sent on the done event (finish reason tool_calls)
 
 	mu       sync.Mutex
 	reqs     []generate.Request
@@ -122,6 +124,9 @@ func (g *scriptGen) Generate(ctx context.Context, req generate.Request, emit fun
 		n++
 	}
 	u := g.usage
+	if len(g.calls) > 0 {
+		return emit(generate.Event{Type: generate.EventDone, Usage: &u, FinishReason: "tool_calls", ToolCalls: g.calls})
+	}
 	return emit(generate.Event{Type: generate.EventDone, Usage: &u, FinishReason: "stop"})
 }
 

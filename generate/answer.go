@@ -64,6 +64,14 @@ type AnswerOptions struct {
 	// text one JSON document (citations are still read from it); the
 	// system prompt then asks for JSON and, for a schema, shows it.
 	ResponseFormat *openaiwire.ResponseFormat `json:",omitempty"`
+	// Tools and ToolChoice let the model call a tool instead of answering
+	// in text (OpenAI's shape); the calls come back as
+	// AnswerResult.ToolCalls, with the passages and the citations found
+	// in the calls' arguments. A generator that answers from the passages
+	// themselves (PassageAnswerer: the extractive one) refuses active
+	// tools with ErrNoTools before anything is streamed.
+	Tools      []openaiwire.Tool      `json:",omitempty"`
+	ToolChoice *openaiwire.ToolChoice `json:",omitempty"`
 }
 
 // AnswerEvent is one streamed piece of an answer. Type says which fields are set:
@@ -79,6 +87,8 @@ type AnswerEvent struct {
 	FinishReason string           `json:"finish_reason,omitempty"`
 	Dropped      []DroppedPassage `json:"dropped,omitempty"`
 	Error        string           `json:"error,omitempty"`
+	// ToolCalls, on "done", are the tool calls the model made.
+	ToolCalls []openaiwire.ToolCall `json:"tool_calls,omitempty"`
 }
 
 // MarshalJSON writes only the fields of the event's type, always present
@@ -114,12 +124,13 @@ func (e AnswerEvent) MarshalJSON() ([]byte, error) {
 			u = *e.Usage
 		}
 		return json.Marshal(struct {
-			Type         string `json:"type"`
-			Citations    any    `json:"citations"`
-			Usage        Usage  `json:"usage"`
-			FinishReason string `json:"finish_reason"`
-			Dropped      any    `json:"dropped"`
-		}{e.Type, orEmpty(e.Citations, len(e.Citations)), u, e.FinishReason, orEmpty(e.Dropped, len(e.Dropped))})
+			Type         string                `json:"type"`
+			Citations    any                   `json:"citations"`
+			Usage        Usage                 `json:"usage"`
+			FinishReason string                `json:"finish_reason"`
+			Dropped      any                   `json:"dropped"`
+			ToolCalls    []openaiwire.ToolCall `json:"tool_calls,omitempty"`
+		}{e.Type, orEmpty(e.Citations, len(e.Citations)), u, e.FinishReason, orEmpty(e.Dropped, len(e.Dropped)), e.ToolCalls})
 	case AnswerError:
 		return json.Marshal(struct {
 			Type  string `json:"type"`
@@ -140,6 +151,9 @@ type AnswerResult struct {
 	Generator    Info             `json:"generator"`
 	Passages     []Passage        `json:"passages"`
 	Dropped      []DroppedPassage `json:"dropped,omitempty"`
+	// ToolCalls are the model's tool calls (AnswerOptions.Tools); Text is
+	// then usually empty.
+	ToolCalls []openaiwire.ToolCall `json:"tool_calls,omitempty"`
 }
 
 // errEmit marks errors returned by the caller's emit so they are passed
@@ -166,6 +180,12 @@ func Answer(ctx context.Context, g Generator, question string, hits []data.Hit, 
 	}
 	if opts.MaxTokens < 0 || opts.ContextBudget < 0 {
 		return nil, fmt.Errorf("generate: answer: %w: negative max tokens or context budget", data.ErrInvalid)
+	}
+	if err := openaiwire.ValidateTools(opts.Tools, opts.ToolChoice); err != nil {
+		return nil, fmt.Errorf("generate: answer: %w", err)
+	}
+	if _, ok := g.(PassageAnswerer); ok && openaiwire.ToolsActive(opts.Tools, opts.ToolChoice) {
+		return nil, fmt.Errorf("generate: answer with %s: %w", g.Info().Backend, ErrNoTools)
 	}
 	if emit == nil {
 		emit = func(AnswerEvent) error { return nil }
@@ -202,6 +222,7 @@ func Answer(ctx context.Context, g Generator, question string, hits []data.Hit, 
 	req := Request{
 		Messages: packed.Messages, MaxTokens: maxTokens, Temperature: opts.Temperature,
 		TopP: opts.TopP, TopK: opts.TopK, Seed: opts.Seed, Stop: opts.Stop, ResponseFormat: opts.ResponseFormat,
+		Tools: opts.Tools, ToolChoice: opts.ToolChoice,
 	}
 	if !opts.Template.IsZero() {
 		req.Prompt = opts.Template.Render(packed.Messages, true)
@@ -250,7 +271,14 @@ func Answer(ctx context.Context, g Generator, question string, hits []data.Hit, 
 		Passages:  packed.Passages,
 		Dropped:   packed.Dropped,
 	}
-	ans.Citations = MapCitations(ParseCitations(ans.Text), packed.Passages)
+	cited := ans.Text
+	if done != nil && len(done.ToolCalls) > 0 {
+		ans.ToolCalls = done.ToolCalls
+		for _, c := range done.ToolCalls {
+			cited += "\n" + c.Function.Arguments
+		}
+	}
+	ans.Citations = MapCitations(ParseCitations(cited), packed.Passages)
 	if ans.Citations == nil {
 		ans.Citations = []Citation{}
 	}
@@ -266,7 +294,7 @@ func Answer(ctx context.Context, g Generator, question string, hits []data.Hit, 
 	u := ans.Usage
 	if err := emit(AnswerEvent{
 		Type: AnswerDone, Citations: ans.Citations, Usage: &u,
-		FinishReason: ans.FinishReason, Dropped: packed.Dropped,
+		FinishReason: ans.FinishReason, Dropped: packed.Dropped, ToolCalls: ans.ToolCalls,
 	}); err != nil {
 		return nil, err
 	}

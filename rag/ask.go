@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragd/ragd/data"
 	"github.com/ragd/ragd/generate"
+	"github.com/ragd/ragd/openaiwire"
 )
 
 // Event types of an Ask stream, in the order they come.
@@ -37,6 +38,9 @@ type Event struct {
 	Dropped      []generate.DroppedPassage
 	Generator    generate.Info
 	Error        string
+	// ToolCalls, on EventDone, are the tool calls the model made
+	// (AnswerOptions.Tools).
+	ToolCalls []openaiwire.ToolCall
 }
 
 // AskRequest is a question over an index.
@@ -131,7 +135,7 @@ func (s *Service) Answer(ctx context.Context, question string, hits []data.Hit, 
 			out = Event{Type: EventToken, Delta: ev.Delta}
 		case generate.AnswerDone:
 			out = Event{Type: EventDone, Citations: ev.Citations, Usage: ev.Usage, FinishReason: ev.FinishReason,
-				Dropped: ev.Dropped, Generator: info}
+				Dropped: ev.Dropped, Generator: info, ToolCalls: ev.ToolCalls}
 		case generate.AnswerError:
 			out = Event{Type: EventError, Error: ev.Error}
 		default:

@@ -70,7 +70,7 @@ func (m aiMessage) text() (string, error) {
 	if len(m.Content) == 0 || string(m.Content) == "null" {
 		return "", nil
 	}
-	return genMessage(m).text()
+	return genMessage{Role: m.Role, Content: m.Content}.text()
 }
 
 // lastUser returns the last user message's text.

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
+	"github.com/ragd/ragd/aibatch"
 	"github.com/ragd/ragd/aisearch"
 	"github.com/ragd/ragd/aisearch/state"
 	"github.com/ragd/ragd/embed"
@@ -76,6 +78,16 @@ type Config struct {
 	// Scheduler runs Vectorize queries on the CPU workers, in arrival
 	// order (nil: on the request's goroutine).
 	Scheduler api.Scheduler
+	// BatchDir keeps the Workers AI batch queue (queueRequest), one file
+	// per batch ("": <StateDir>/ai-batches, or memory only when StateDir
+	// is empty too).
+	BatchDir string
+	// MaxQueuedRequests bounds the requests queued in batches and not yet
+	// done (default aibatch.DefaultMaxQueued); past it ai/run answers 429.
+	MaxQueuedRequests int
+	// BatchParallel is how many requests of a batch run at once (default
+	// aibatch.DefaultParallel).
+	BatchParallel int
 }
 
 // Defaults and fixed limits.
@@ -91,7 +103,14 @@ type Service struct{ h *handler }
 // Close stops the item worker: the item being indexed, if any, is
 // cancelled and stays queued, with its upload kept, so the next start
 // indexes it. Call it before closing the engine. It is safe to call twice.
-func (s *Service) Close() { s.h.ais.Close() }
+// The Workers AI batch queue stops too: the batch running stays queued
+// and runs again on the next start.
+func (s *Service) Close() {
+	s.h.ais.Close()
+	if s.h.batches != nil {
+		s.h.batches.Close()
+	}
+}
 
 // Register mounts the routes on e under /client/v4. It also makes errors
 // that echo's middleware returns for these paths (a body over the server's
@@ -129,6 +148,7 @@ func Register(e *echo.Echo, cfg Config) *Service {
 	h.ais = aisearch.New(aisearch.Config{Indexes: cfg.Engine, Retrieval: cfg.Service, Models: cfg.Models,
 		ResolveModel: h.embeddingModel, ModelHint: h.installed, DefaultModel: cfg.DefaultModel, State: cfg.State,
 		Dir: cfg.StateDir, Replica: cfg.Replica, MaxItemBytes: cfg.MaxItemBytes, WriteLock: h.writeLock, Logger: cfg.Logger})
+	h.openBatches()
 	g := e.Group("/client/v4/accounts/:account_id")
 	v := g.Group("/vectorize/v2/indexes")
 	v.POST("", h.createIndex)
@@ -167,7 +187,24 @@ type handler struct {
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex // per-index write locks (insert checks, then writes)
 
-	ais *aisearch.Service
+	ais     *aisearch.Service
+	batches *aibatch.Queue // nil when it could not open
+}
+
+// openBatches opens the Workers AI batch queue; when its folder cannot be
+// used, the error is logged and queued requests answer 503.
+func (h *handler) openBatches() {
+	dir := h.cfg.BatchDir
+	if dir == "" && h.cfg.StateDir != "" {
+		dir = filepath.Join(h.cfg.StateDir, BatchDirName)
+	}
+	q, err := aibatch.Open(aibatch.Config{Runner: aibatch.RunnerFunc(h.runBatchRequest), Dir: dir,
+		MaxQueued: h.cfg.MaxQueuedRequests, Parallel: h.cfg.BatchParallel, Logger: h.log})
+	if err != nil {
+		h.log.Error("the Workers AI batch queue did not open", "dir", dir, "err", err)
+		return
+	}
+	h.batches = q
 }
 
 // writeLock serialises this package's writes to one index, so insert's

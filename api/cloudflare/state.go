@@ -37,11 +37,16 @@ const stateKey = "cloudflare-state"
 
 // StateFiles names what the routes keep in Config.StateDir when their
 // state store is the file one (state.FileStore in that folder): the
-// Vectorize and AI Search state documents and the folder of AI Search
-// uploads not yet indexed. A snapshot of the data dir copies them.
+// Vectorize and AI Search state documents, the folder of AI Search
+// uploads not yet indexed and the Workers AI batch queue's folder
+// (BatchDirName, where BatchDir is left empty). A snapshot of the data
+// dir copies them; a restored batch that was not done runs again.
 func StateFiles() []string {
-	return append([]string{stateKey + ".json"}, aisearch.StateFiles()...)
+	return append([]string{stateKey + ".json", BatchDirName}, aisearch.StateFiles()...)
 }
+
+// BatchDirName is the Workers AI batch queue's folder in StateDir.
+const BatchDirName = "ai-batches"
 
 func newState(store state.Store, log *slog.Logger) *vectorizeState {
 	return &vectorizeState{d: state.NewDoc(store, stateKey, log, func(m *map[string]indexState) {

@@ -1,6 +1,7 @@
 package cloudflare
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,16 +41,37 @@ func (h *handler) run(c echo.Context) error {
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return fmt.Errorf("%w: the body must be a JSON object: %w", data.ErrInvalid, err)
 	}
-	if ragdModel, ok := h.embeddingModel(model); ok {
-		return h.runEmbeddings(c, model, ragdModel, body)
+	if queued, err := h.queueRequested(c, probe); err != nil {
+		return err
+	} else if queued {
+		return h.runQueued(c, model, probe)
 	}
+	if _, ok := probe["requests"]; ok {
+		return fmt.Errorf("%w: requests is the batch API's field; send it with queueRequest: true (or ?queueRequest=true)", data.ErrInvalid)
+	}
+	if ragdModel, isEmbed := h.embeddingModel(model); isEmbed {
+		res, err := h.embedResult(c.Request().Context(), model, ragdModel, body)
+		if err != nil {
+			return err
+		}
+		return ok(c, res)
+	}
+	if err := h.checkEmbeddingRequest(model, probe); err != nil {
+		return err
+	}
+	return h.runGeneration(c, model, body)
+}
+
+// checkEmbeddingRequest refuses an embedding-shaped request (text only)
+// for a model outside the catalog.
+func (h *handler) checkEmbeddingRequest(model string, probe map[string]json.RawMessage) error {
 	_, hasText := probe["text"]
 	_, hasPrompt := probe["prompt"]
 	_, hasMessages := probe["messages"]
 	if hasText && !hasPrompt && !hasMessages {
 		return fmt.Errorf("embedding model %q is not in ragd's catalog%s: %w", model, h.installed(), data.ErrNotFound)
 	}
-	return h.runGeneration(c, model, body)
+	return nil
 }
 
 type embedRequest struct {
@@ -61,49 +83,49 @@ type embedResult struct {
 	Data  [][]float32 `json:"data"`
 }
 
-func (h *handler) runEmbeddings(c echo.Context, model, ragdModel string, body []byte) error {
+// embedResult runs one embedding request.
+func (h *handler) embedResult(ctx context.Context, model, ragdModel string, body []byte) (embedResult, error) {
 	var req embedRequest
 	if err := api.DecodeJSON(body, &req); err != nil {
-		return err
+		return embedResult{}, err
 	}
 	var texts []string
 	var one string
 	switch {
 	case len(req.Text) == 0 || string(req.Text) == "null":
-		return fmt.Errorf("%w: text is required (a string or an array of strings)", data.ErrInvalid)
+		return embedResult{}, fmt.Errorf("%w: text is required (a string or an array of strings)", data.ErrInvalid)
 	case json.Unmarshal(req.Text, &one) == nil:
 		texts = []string{one}
 	case json.Unmarshal(req.Text, &texts) == nil:
 	default:
-		return fmt.Errorf("%w: text must be a string or an array of strings", data.ErrInvalid)
+		return embedResult{}, fmt.Errorf("%w: text must be a string or an array of strings", data.ErrInvalid)
 	}
 	if len(texts) == 0 {
-		return fmt.Errorf("%w: text is an empty array", data.ErrInvalid)
+		return embedResult{}, fmt.Errorf("%w: text is an empty array", data.ErrInvalid)
 	}
 	if len(texts) > MaxEmbedTexts {
-		return fmt.Errorf("%w: more than %d texts in one request", data.ErrTooLarge, MaxEmbedTexts)
+		return embedResult{}, fmt.Errorf("%w: more than %d texts in one request", data.ErrTooLarge, MaxEmbedTexts)
 	}
 	if h.cfg.Models == nil {
-		return fmt.Errorf("no embedding models configured: %w", data.ErrUnavailable)
+		return embedResult{}, fmt.Errorf("no embedding models configured: %w", data.ErrUnavailable)
 	}
-	ctx := c.Request().Context()
 	emb, err := h.cfg.Models.Embedder(ctx, ragdModel)
 	if err != nil {
 		if errors.Is(err, embed.ErrModelNotFound) || errors.Is(err, data.ErrNotFound) {
-			return fmt.Errorf("%s runs on the ragd model %q, which is not installed (try `ragd models pull %s`)%s: %w",
+			return embedResult{}, fmt.Errorf("%s runs on the ragd model %q, which is not installed (try `ragd models pull %s`)%s: %w",
 				model, ragdModel, ragdModel, h.installed(), data.ErrNotFound)
 		}
-		return err
+		return embedResult{}, err
 	}
 	vecs, err := emb.Embed(ctx, embed.Passage, texts)
 	if err != nil {
-		return fmt.Errorf("embed: %w", err)
+		return embedResult{}, fmt.Errorf("embed: %w", err)
 	}
 	dims := emb.Info().Dims
 	if len(vecs) > 0 {
 		dims = len(vecs[0])
 	}
-	return ok(c, embedResult{Shape: []int{len(vecs), dims}, Data: vecs})
+	return embedResult{Shape: []int{len(vecs), dims}, Data: vecs}, nil
 }
 
 // genRequest is the union of the SDK's Prompt and Messages inputs.
@@ -129,10 +151,21 @@ type genRequest struct {
 type genMessage struct {
 	Role    string          `json:"role"`
 	Content json.RawMessage `json:"content"`
+	// ToolCalls are an assistant turn's calls fed back: Workers AI's
+	// [{name, arguments}] or OpenAI's [{id, type, function}].
+	ToolCalls json.RawMessage `json:"tool_calls"`
+	// ToolCallID (or Name, in Workers AI's examples) names the call a
+	// "tool" message answers.
+	ToolCallID string `json:"tool_call_id"`
+	Name       string `json:"name"`
 }
 
-// text reads content as a string or an array of {type: "text", text} parts.
+// text reads content as a string or an array of {type: "text", text} parts
+// (null or absent: empty, as an assistant turn that only calls tools).
 func (m genMessage) text() (string, error) {
+	if c := strings.TrimSpace(string(m.Content)); c == "" || c == "null" {
+		return "", nil
+	}
 	var s string
 	if err := json.Unmarshal(m.Content, &s); err == nil {
 		return s, nil
@@ -196,16 +229,11 @@ func (r genRequest) request() (generate.Request, error) {
 			return bad("more than %d messages", MaxMessages)
 		}
 		for i, m := range r.Messages {
-			switch m.Role {
-			case "system", "user", "assistant":
-			default:
-				return bad("messages[%d].role %q: want system, user or assistant", i, m.Role)
-			}
-			text, err := m.text()
+			msg, err := m.message()
 			if err != nil {
 				return bad("messages[%d]: %v", i, err)
 			}
-			req.Messages = append(req.Messages, generate.Message{Role: m.Role, Content: text})
+			req.Messages = append(req.Messages, msg)
 		}
 	default:
 		return bad("prompt or messages is required")
@@ -284,29 +312,11 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 	}
 	ctx := c.Request().Context()
 	if !r.Stream {
-		var b strings.Builder
-		var usage *generate.Usage
-		var calls []wireToolCall
-		err := h.cfg.Generator.Generate(ctx, req, func(ev generate.Event) error {
-			switch ev.Type {
-			case generate.EventToken:
-				b.WriteString(ev.Delta)
-			case generate.EventDone:
-				usage = ev.Usage
-				calls = workersCalls(ev.ToolCalls)
-			}
-			return nil
-		})
+		res, err := h.generateResult(ctx, req)
 		if err != nil {
 			return err
 		}
-		if len(calls) > 0 {
-			return ok(c, genResult{Response: nil, ToolCalls: calls, Usage: usageOf(usage)})
-		}
-		if req.ResponseFormat.Structured() && json.Valid([]byte(b.String())) {
-			return ok(c, genResult{Response: json.RawMessage(b.String()), Usage: usageOf(usage)})
-		}
-		return ok(c, genResult{Response: b.String(), Usage: usageOf(usage)})
+		return ok(c, res)
 	}
 	// Stream: `data: {"response": "..."}` per token, a last event with the
 	// usage, then `data: [DONE]`. Headers go out with the first event, so
@@ -333,6 +343,34 @@ func (h *handler) runGeneration(c echo.Context, model string, body []byte) error
 		return sse.Data(b)
 	})
 	return h.endStream(c, sse, err)
+}
+
+// generateResult runs one text generation to its end: the text (or the
+// JSON document under a structured response_format), or the tool calls.
+func (h *handler) generateResult(ctx context.Context, req generate.Request) (genResult, error) {
+	var b strings.Builder
+	var usage *generate.Usage
+	var calls []wireToolCall
+	err := h.cfg.Generator.Generate(ctx, req, func(ev generate.Event) error {
+		switch ev.Type {
+		case generate.EventToken:
+			b.WriteString(ev.Delta)
+		case generate.EventDone:
+			usage = ev.Usage
+			calls = workersCalls(ev.ToolCalls)
+		}
+		return nil
+	})
+	if err != nil {
+		return genResult{}, err
+	}
+	if len(calls) > 0 {
+		return genResult{Response: nil, ToolCalls: calls, Usage: usageOf(usage)}, nil
+	}
+	if req.ResponseFormat.Structured() && json.Valid([]byte(b.String())) {
+		return genResult{Response: json.RawMessage(b.String()), Usage: usageOf(usage)}, nil
+	}
+	return genResult{Response: b.String(), Usage: usageOf(usage)}, nil
 }
 
 // endStream ends a Cloudflare-style stream: an error before any event is

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/generate"
 	"github.com/ragd/ragd/openaiwire"
 )
 
@@ -67,4 +68,82 @@ func workersCalls(calls []openaiwire.ToolCall) []wireToolCall {
 		out[i] = wireToolCall{Name: c.Function.Name, Arguments: args}
 	}
 	return out
+}
+
+// message turns one ai/run message into a generation message: tool
+// results ("tool" messages) and an assistant's calls fed back are kept
+// as on /v1/chat/completions.
+func (m genMessage) message() (generate.Message, error) {
+	switch m.Role {
+	case "system", "user", "assistant", "tool":
+	default:
+		return generate.Message{}, fmt.Errorf("role %q: want system, user, assistant or tool", m.Role)
+	}
+	calls := bytes.TrimSpace(m.ToolCalls)
+	hasCalls := len(calls) > 0 && string(calls) != "null"
+	callsOnly := hasCalls && m.Role == "assistant"
+	if c := bytes.TrimSpace(m.Content); (len(c) == 0 || string(c) == "null") && !callsOnly {
+		return generate.Message{}, fmt.Errorf("content is required (a string or an array of {type, text} parts)")
+	}
+	text, err := m.text()
+	if err != nil {
+		return generate.Message{}, err
+	}
+	msg := generate.Message{Role: m.Role, Content: text}
+	switch {
+	case m.Role == "tool":
+		msg.ToolCallID = m.ToolCallID
+		if msg.ToolCallID == "" {
+			msg.ToolCallID = m.Name
+		}
+	case m.ToolCallID != "":
+		return generate.Message{}, fmt.Errorf("tool_call_id belongs on a tool message")
+	}
+	if hasCalls {
+		if m.Role != "assistant" {
+			return generate.Message{}, fmt.Errorf("tool_calls belong on an assistant message")
+		}
+		if msg.ToolCalls, err = fedBackCalls(calls); err != nil {
+			return generate.Message{}, err
+		}
+	}
+	return msg, nil
+}
+
+// fedBackCalls reads an assistant's tool_calls in either shape; arguments
+// may be an object or a JSON string.
+func fedBackCalls(raw json.RawMessage) ([]openaiwire.ToolCall, error) {
+	var items []struct {
+		ID        string          `json:"id"`
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+		Function  *struct {
+			Name      string          `json:"name"`
+			Arguments json.RawMessage `json:"arguments"`
+		} `json:"function"`
+	}
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("tool_calls must be an array of {name, arguments}")
+	}
+	out := make([]openaiwire.ToolCall, 0, len(items))
+	for i, it := range items {
+		name, args := it.Name, it.Arguments
+		if it.Function != nil {
+			name, args = it.Function.Name, it.Function.Arguments
+		}
+		if name == "" {
+			return nil, fmt.Errorf("tool_calls[%d]: name is required", i)
+		}
+		text := "{}"
+		if a := bytes.TrimSpace(args); len(a) > 0 && string(a) != "null" {
+			var s string
+			if json.Unmarshal(a, &s) == nil {
+				text = s
+			} else {
+				text = string(a)
+			}
+		}
+		out = append(out, openaiwire.ToolCall{ID: it.ID, Type: "function", Function: openaiwire.FunctionCall{Name: name, Arguments: text}})
+	}
+	return out, nil
 }

@@ -86,7 +86,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		ResultCache: rcache.New(rcache.DefaultConfig()), Registry: reg})
 	cf := cloudflare.Register(srv.Echo(), cloudflare.Config{Service: svc, Engine: a.backend, Models: poolAdapter{a.pool}, Generator: gen,
 		Logger: a.log, State: store, StateDir: a.cfg.DataDir, InstalledModels: a.pool.Installed, DefaultModel: a.cfg.Model,
-		Scheduler: asScheduler(sch)})
+		Scheduler: asScheduler(sch), BatchDir: filepath.Join(a.cfg.DataDir, cloudflare.BatchDirName), MaxQueuedRequests: a.cfg.AIBatchQueue})
 	// Runs before a.Close (deferred earlier): the AI Search item worker
 	// stops, leaving unfinished uploads queued, before the engine closes.
 	defer cf.Close()

@@ -64,6 +64,11 @@ type Config struct {
 	// search is refused with 429 and Retry-After. 0 means 128 per worker;
 	// negative means none may wait.
 	SearchQueue int `json:"search_queue"`
+	// AIBatchQueue bounds the requests waiting or running in the Workers
+	// AI batch queue (ai/run with queueRequest; kept in
+	// <data-dir>/ai-batches); past it a batch is refused with 429 and
+	// Retry-After. 0 means 1024.
+	AIBatchQueue int `json:"ai_batch_queue"`
 	// CtxSize is the llama.cpp context size.
 	CtxSize int `json:"ctx_size"`
 	// GPULayers offloads layers to a GPU (llama.cpp CUDA build only).

@@ -24,7 +24,7 @@ var configGroups = []struct {
 	{"models", []string{"model", "models_dir", "node_dir", "reranker", "threads", "embed_url", "embed_key",
 		"no_batching", "batch_max", "batch_wait", "batch_linger"}},
 	{"generation", []string{"generator", "openai_url", "openai_key", "openai_model", "ctx_size", "gpu_layers"}},
-	{"server", []string{"addr", "open", "cors_origins", "max_body_bytes", "shutdown_timeout", "pprof_addr", "trusted_proxies", "search_workers", "search_queue"}},
+	{"server", []string{"addr", "open", "cors_origins", "max_body_bytes", "shutdown_timeout", "pprof_addr", "trusted_proxies", "search_workers", "search_queue", "ai_batch_queue"}},
 }
 
 // configFlagNames are the shared flags' names ("data-dir"), from Config's
