@@ -25,6 +25,8 @@ type bagEmbedder struct {
 	mu      sync.Mutex
 	texts   int
 	queries []string
+	// onQuery, when set, runs for each query embedding call.
+	onQuery func()
 }
 
 func (b *bagEmbedder) Info() embed.Info { return embed.Info{ID: b.id, Dims: b.dims} }
@@ -35,7 +37,11 @@ func (b *bagEmbedder) Embed(_ context.Context, kind embed.Kind, texts []string) 
 	if kind == embed.Query {
 		b.queries = append(b.queries, texts...)
 	}
+	onQuery := b.onQuery
 	b.mu.Unlock()
+	if kind == embed.Query && onQuery != nil {
+		onQuery()
+	}
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
 		v := make([]float32, b.dims)

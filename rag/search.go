@@ -12,11 +12,28 @@ import (
 // Search runs one query against an index: normalize (defaults, limits,
 // the model check), embed the query text with the index's model when the
 // mode needs a vector and none is given, retrieve (the backend's keyword
-// and vector retrieval, fused), rerank when asked, and cut to TopK. The
-// CPU work runs as one Scheduler call.
+// and vector retrieval, fused), rerank when asked, and cut to TopK.
+//
+// Retrieval, fusion and rerank run as one Scheduler call. The query
+// embedding runs before it, outside the scheduler: it goes through the
+// embedder's own bounded batcher, which coalesces concurrent queries into
+// one model call; inside a slot at most Workers queries would reach it at
+// once, and a slot would idle while the batcher waits for company.
 func (s *Service) Search(ctx context.Context, name string, q data.Query) ([]data.Hit, error) {
+	cfg, err := s.config(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := index.NormalizeQuery(&q, cfg, s.cfg.Models != nil, s.cfg.MaxTopK); err != nil {
+		return nil, err
+	}
+	if q.Mode != data.ModeBM25 {
+		if q.Vector, err = s.queryVector(ctx, cfg, q); err != nil {
+			return nil, err
+		}
+	}
 	var hits []data.Hit
-	err := s.do(ctx, s.weight(q), func(ctx context.Context) error {
+	err = s.do(ctx, s.weight(q), func(ctx context.Context) error {
 		var err error
 		hits, err = s.search(ctx, name, q)
 		return err
@@ -37,19 +54,9 @@ func (s *Service) weight(q data.Query) int {
 	return w
 }
 
+// search retrieves, fuses and reranks a normalized query whose vector (if
+// its mode needs one) is set.
 func (s *Service) search(ctx context.Context, name string, q data.Query) ([]data.Hit, error) {
-	cfg, err := s.config(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := index.NormalizeQuery(&q, cfg, s.cfg.Models != nil, s.cfg.MaxTopK); err != nil {
-		return nil, err
-	}
-	if q.Mode != data.ModeBM25 {
-		if q.Vector, err = s.queryVector(ctx, cfg, q); err != nil {
-			return nil, err
-		}
-	}
 	hits, err := s.retrieve(ctx, name, q)
 	if err != nil {
 		return nil, err
