@@ -21,12 +21,20 @@ func WithTiming(ctx context.Context) (context.Context, *Timing) {
 	return context.WithValue(ctx, timingKey{}, t), t
 }
 
-// do runs fn through the scheduler, or inline without one, and records
-// the wait and service times when the context asks for them.
+// do runs fn through the service's scheduler (Schedule).
 func (s *Service) do(ctx context.Context, weight int, fn func(context.Context) error) error {
+	return Schedule(ctx, s.cfg.Scheduler, weight, fn)
+}
+
+// Schedule runs fn through sch, or inline when sch is nil, and records
+// the wait and service times when the context asks for them (WithTiming).
+// The service schedules its searches with it; a front end that reads the
+// storage tier directly (the Vectorize query) schedules its work with it
+// too, on the same scheduler.
+func Schedule(ctx context.Context, sch Scheduler, weight int, fn func(context.Context) error) error {
 	t, _ := ctx.Value(timingKey{}).(*Timing)
 	enqueued := time.Now()
-	if s.cfg.Scheduler == nil {
+	if sch == nil {
 		err := fn(ctx)
 		if t != nil {
 			t.Service = time.Since(enqueued)
@@ -34,7 +42,7 @@ func (s *Service) do(ctx context.Context, weight int, fn func(context.Context) e
 		return err
 	}
 	var start time.Time
-	err := s.cfg.Scheduler.Do(ctx, weight, func(ctx context.Context) error {
+	err := sch.Do(ctx, weight, func(ctx context.Context) error {
 		start = time.Now()
 		return fn(ctx)
 	})

@@ -8,8 +8,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"github.com/ragd/ragd/api"
 	"github.com/ragd/ragd/data"
+	"github.com/ragd/ragd/rag"
 )
 
 // Limits on vector reads.
@@ -170,7 +170,7 @@ func (h *handler) query(c echo.Context) error {
 		return ok(c, out)
 	}
 	var hits []data.Hit
-	_, err = api.Schedule(ctx, h.cfg.Scheduler, 1, func(ctx context.Context) (err error) {
+	err = rag.Schedule(ctx, h.cfg.Scheduler, 1, func(ctx context.Context) (err error) {
 		hits, err = h.cfg.Engine.Search(ctx, name, data.Query{Vector: req.Vector, TopK: topK, Mode: data.ModeVector, Filter: filter, Namespace: req.Namespace})
 		return err
 	})
