@@ -91,7 +91,7 @@ func (s *Service) CreateInstance(ctx context.Context, ns string, req CreateInsta
 	now := time.Now().UTC()
 	rec := &Instance{ID: req.ID, Namespace: ns, Index: cfg.Name, Model: model, CreatedAt: now, ModifiedAt: now,
 		Settings: req.Settings, Items: map[string]*Item{}}
-	l := s.writeLock(cfg.Name)
+	l := s.WriteLock(cfg.Name)
 	l.Lock()
 	defer l.Unlock()
 	if _, err := s.cfg.Indexes.CreateIndex(ctx, cfg); err != nil {
@@ -230,7 +230,7 @@ func (s *Service) DeleteInstance(ctx context.Context, ns, id string) (Instance, 
 	if err != nil {
 		return Instance{}, err
 	}
-	l := s.writeLock(r.Index)
+	l := s.WriteLock(r.Index)
 	l.Lock()
 	defer l.Unlock()
 	if err := s.cfg.Indexes.DropIndex(ctx, r.Index); err != nil && !isNotFound(err) {

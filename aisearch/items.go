@@ -135,7 +135,7 @@ func (s *Service) Upload(ctx context.Context, ns, id string, u Upload) (Item, er
 	now := time.Now().UTC()
 	// The write lock orders uploads of one key; the bytes go to disk
 	// before the state names them.
-	l := s.writeLock(inst.Index)
+	l := s.WriteLock(inst.Index)
 	l.Lock()
 	itemID := newID()
 	s.ais.read(func(d *aisData) {
@@ -277,7 +277,7 @@ func (s *Service) DeleteItem(ctx context.Context, ns, id, itemID string) (Item, 
 	if err != nil {
 		return Item{}, err
 	}
-	l := s.writeLock(inst.Index)
+	l := s.WriteLock(inst.Index)
 	l.Lock()
 	defer l.Unlock()
 	it, err := s.Item(ns, id, itemID)

@@ -76,10 +76,6 @@ type Config struct {
 	Replica string
 	// MaxItemBytes bounds one uploaded file (default DefaultMaxItemBytes).
 	MaxItemBytes int64
-	// WriteLock, when set, returns the lock that orders writes to an index,
-	// shared with other writers of the same indexes (default: the
-	// Service's own locks).
-	WriteLock func(index string) *sync.Mutex
 	// Logger receives background failures (default: discard).
 	Logger *slog.Logger
 }
@@ -131,12 +127,10 @@ func (s *Service) Close() {
 // MaxItemBytes is the configured bound on one uploaded file.
 func (s *Service) MaxItemBytes() int64 { return s.cfg.MaxItemBytes }
 
-// writeLock serialises writes to one index: uploads of one key, an item's
-// indexing and its deletion.
-func (s *Service) writeLock(name string) *sync.Mutex {
-	if s.cfg.WriteLock != nil {
-		return s.cfg.WriteLock(name)
-	}
+// WriteLock is the lock that orders writes to one index: uploads of one
+// key, an item's indexing and its deletion here, and any other writer of
+// the same indexes that takes it too (the Vectorize routes do).
+func (s *Service) WriteLock(name string) *sync.Mutex {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, ok := s.locks[name]

@@ -134,7 +134,7 @@ func (s *Service) processItem(ctx context.Context, j itemJob) {
 	if !found {
 		return
 	}
-	l := s.writeLock(inst.Index)
+	l := s.WriteLock(inst.Index)
 	l.Lock()
 	defer l.Unlock()
 	inst, it, found := snapshot()

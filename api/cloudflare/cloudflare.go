@@ -144,10 +144,10 @@ func Register(e *echo.Echo, cfg Config) *Service {
 	if cfg.Generator == nil && cfg.Service != nil {
 		cfg.Generator = cfg.Service.Generator()
 	}
-	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.State, cfg.Logger), locks: map[string]*sync.Mutex{}}
+	h := &handler{cfg: cfg, log: cfg.Logger, state: newState(cfg.State, cfg.Logger)}
 	h.ais = aisearch.New(aisearch.Config{Indexes: cfg.Engine, Retrieval: cfg.Service, Models: cfg.Models,
 		ResolveModel: h.embeddingModel, ModelHint: h.installed, DefaultModel: cfg.DefaultModel, State: cfg.State,
-		Dir: cfg.StateDir, Replica: cfg.Replica, MaxItemBytes: cfg.MaxItemBytes, WriteLock: h.writeLock, Logger: cfg.Logger})
+		Dir: cfg.StateDir, Replica: cfg.Replica, MaxItemBytes: cfg.MaxItemBytes, Logger: cfg.Logger})
 	h.openBatches()
 	g := e.Group("/client/v4/accounts/:account_id")
 	v := g.Group("/vectorize/v2/indexes")
@@ -184,9 +184,6 @@ type handler struct {
 	log   *slog.Logger
 	state *vectorizeState
 
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex // per-index write locks (insert checks, then writes)
-
 	ais     *aisearch.Service
 	batches *aibatch.Queue // nil when it could not open
 }
@@ -207,18 +204,10 @@ func (h *handler) openBatches() {
 	h.batches = q
 }
 
-// writeLock serialises this package's writes to one index, so insert's
-// "skip ids that exist" check and its write see the same index.
-func (h *handler) writeLock(name string) *sync.Mutex {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	l, ok := h.locks[name]
-	if !ok {
-		l = &sync.Mutex{}
-		h.locks[name] = l
-	}
-	return l
-}
+// writeLock serialises writes to one index, so insert's "skip ids that
+// exist" check and its write see the same index; it is AI Search's lock
+// for that index, so the two sets of routes order their writes together.
+func (h *handler) writeLock(name string) *sync.Mutex { return h.ais.WriteLock(name) }
 
 // envelope is Cloudflare's response wrapper.
 type envelope struct {
