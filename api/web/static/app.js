@@ -375,8 +375,14 @@
     renderPending = true;
     requestAnimationFrame(() => {
       renderPending = false;
-      $('answer').replaceChildren(answerFragment(state.askText));
+      renderAnswerNow();
     });
+  }
+
+  // renderAnswerNow draws the answer at once: the end of a stream must not
+  // leave it to the next frame, or "Done." can show beside an empty answer.
+  function renderAnswerNow() {
+    $('answer').replaceChildren(answerFragment(state.askText));
   }
 
   function renderSources(final) {
@@ -444,7 +450,7 @@
         break;
       case 'done': {
         state.cites = new Map((payload.citations || []).map((c) => [c.n, c]));
-        renderAnswer();
+        renderAnswerNow();
         renderSources(true);
         const gen = payload.generator || {};
         const parts = [];
